@@ -1,0 +1,34 @@
+/** Dispatches `tidings <command>`; each command lives in its own file. */
+import { loadConfig } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { stackCommand } from './stack.ts';
+
+const USAGE = `usage: tidings <command>
+
+  start                 run Tidings (starts the local stack for anything not configured)
+  stack up|down|status  the local Kafka, schema registry, Postgres and mail catcher
+  topics                create the topics of the registry and list them
+  token <user> [role…]  print a JWT for a user (local development)
+  produce <type> <user> publish a test event to notification.events
+`;
+
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [command, ...args] = argv;
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 78; // EX_CONFIG
+    }
+    throw err;
+  }
+  switch (command) {
+    case 'stack':
+      return stackCommand(config, args);
+    default:
+      console.error(USAGE);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}

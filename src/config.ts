@@ -1,0 +1,136 @@
+/**
+ * Every setting Tidings reads comes from the environment, through this module
+ * only. `loadConfig` parses and validates all of them at once, reports every
+ * problem together, and returns a frozen object that is passed down.
+ */
+import { ConfigError } from './errors.ts';
+
+type Parser<T> = (raw: string) => T;
+
+interface Setting<T> {
+  /** environment variable name */
+  env: string;
+  doc: string;
+  /** undefined means "not set": the caller decides (for example: start the local stack) */
+  default?: string;
+  parse: Parser<T>;
+}
+
+const text: Parser<string> = (raw) => raw;
+
+const integer = (min: number, max: number): Parser<number> => (raw) => {
+  if (!/^-?\d+$/.test(raw.trim())) throw new Error(`must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new Error(`must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+
+const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+const brokers: Parser<string[]> = (raw) => {
+  const items = list(raw);
+  if (items.length === 0) throw new Error('must list at least one host:port');
+  for (const item of items) {
+    if (!/^[^\s:/]+:\d{1,5}$/.test(item)) throw new Error(`"${item}" is not host:port`);
+  }
+  return items;
+};
+
+const url = (protocols: string[]): Parser<string> => (raw) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new Error(`is not a URL: "${redactUrl(raw)}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new Error(`must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return raw;
+};
+
+const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw) => {
+  if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+};
+
+const secret = (minLength: number): Parser<string> => (raw) => {
+  if (raw.length < minLength) throw new Error(`must be at least ${minLength} characters`);
+  return raw;
+};
+
+const topicPrefix: Parser<string> = (raw) => {
+  if (!/^[a-zA-Z0-9._-]*$/.test(raw)) throw new Error('may hold only letters, digits, ".", "_" and "-"');
+  return raw;
+};
+
+export const ROLES = ['ingest', 'accept', 'projector', 'gateway'] as const;
+export type Role = (typeof ROLES)[number];
+
+const roles: Parser<Role[]> = (raw) => {
+  const items = list(raw);
+  if (items.length === 1 && items[0] === 'all') return [...ROLES];
+  for (const item of items) oneOf(ROLES)(item);
+  if (items.length === 0) throw new Error('must name at least one role');
+  return items as Role[];
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The settings table; README's configuration section lists exactly these. */
+export const SETTINGS = {
+  httpHost: { env: 'TIDINGS_HTTP_HOST', doc: 'Address the HTTP and WebSocket server listens on.', default: '127.0.0.1', parse: text },
+  httpPort: { env: 'TIDINGS_HTTP_PORT', doc: 'Port of the HTTP and WebSocket server (0 picks a free one).', default: '3000', parse: integer(0, 65535) },
+  roles: { env: 'TIDINGS_ROLES', doc: `Roles this process runs: "all" or a comma list of ${ROLES.join(', ')}.`, default: 'all', parse: roles },
+  instanceId: { env: 'TIDINGS_INSTANCE_ID', doc: 'Name of this process among its replicas; the gateway consumer group is derived from it. Default: host name and pid.', parse: text },
+  logLevel: { env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: oneOf(LOG_LEVELS) },
+  kafkaBrokers: { env: 'KAFKA_BROKERS', doc: 'Comma list of host:port. Unset: the local stack\'s broker is started and used.', parse: brokers },
+  kafkaClientId: { env: 'KAFKA_CLIENT_ID', doc: 'Kafka client id prefix.', default: 'tidings', parse: text },
+  schemaRegistryUrl: { env: 'SCHEMA_REGISTRY_URL', doc: 'Confluent-compatible schema registry API, e.g. http://host:8081 or Apicurio\'s http://host:8080/apis/ccompat/v7. Unset: the local stack\'s registry.', parse: url(['http:', 'https:']) },
+  databaseUrl: { env: 'DATABASE_URL', doc: 'PostgreSQL connection URL. Unset: the local stack\'s Postgres.', parse: url(['postgres:', 'postgresql:']) },
+  smtpUrl: { env: 'SMTP_URL', doc: 'SMTP server URL (smtp:// or smtps://, credentials in the URL). Unset: the local stack\'s mail catcher.', parse: url(['smtp:', 'smtps:']) },
+  topicPrefix: { env: 'TIDINGS_TOPIC_PREFIX', doc: 'Prefix for every topic, consumer group and transactional id (several Tidings on one cluster).', default: '', parse: topicPrefix },
+  partitions: { env: 'TIDINGS_PARTITIONS', doc: 'Partition count of every per-user topic (they are co-partitioned).', default: '6', parse: integer(1, 1000) },
+  replicationFactor: { env: 'TIDINGS_REPLICATION_FACTOR', doc: 'Replication factor of the topics Tidings creates.', default: '1', parse: integer(1, 10) },
+  jwtSecret: { env: 'TIDINGS_JWT_SECRET', doc: 'HS256 secret that signs the JWTs of browsers and API clients (32 characters or more). Unset with the local stack: a secret generated once under the stack folder.', parse: secret(32) },
+  jwtIssuer: { env: 'TIDINGS_JWT_ISSUER', doc: 'Expected "iss" of JWTs, when set.', parse: text },
+  jwtAudience: { env: 'TIDINGS_JWT_AUDIENCE', doc: 'Expected "aud" of JWTs, when set.', parse: text },
+  wsOrigins: { env: 'TIDINGS_WS_ORIGINS', doc: 'Comma list of Origins allowed to open a WebSocket; "*" allows any. Default: the server\'s own address.', parse: list },
+  stackDir: { env: 'TIDINGS_STACK_DIR', doc: 'Folder of the local stack: data, logs, pid files.', default: '.stack', parse: text },
+  cacheDir: { env: 'TIDINGS_CACHE_DIR', doc: 'Folder for downloads (Kafka jars, Apicurio distribution).', default: '.cache', parse: text },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof SETTINGS;
+type Parsed<S> = S extends { parse: Parser<infer T>; default: string } ? T : S extends { parse: Parser<infer T> } ? T | undefined : never;
+
+/** The validated configuration: one frozen object, passed down from main. */
+export type Config = Readonly<{ [K in keyof Settings]: Parsed<Settings[K]> }>;
+
+/**
+ * Parses every setting from `env`. Throws one ConfigError listing every problem.
+ * @param env usually process.env
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const problems: string[] = [];
+  const result: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const raw = env[setting.env];
+    const value = raw === undefined || raw === '' ? setting.default : raw;
+    if (value === undefined) {
+      result[key] = undefined;
+      continue;
+    }
+    try {
+      result[key] = setting.parse(value);
+    } catch (err) {
+      problems.push(`${setting.env} ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(result) as Config;
+}
+
+/** Replaces a URL's password with *** for logs and error messages. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}
