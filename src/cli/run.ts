@@ -2,6 +2,10 @@
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { stackCommand } from './stack.ts';
+import { startCommand } from './start.ts';
+import { tokenCommand } from './token.ts';
+import { produceCommand } from './produce.ts';
+import { topicsCommand } from './topics.ts';
 
 const USAGE = `usage: tidings <command>
 
@@ -25,8 +29,16 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     throw err;
   }
   switch (command) {
+    case 'start':
+      return startCommand(config);
     case 'stack':
       return stackCommand(config, args);
+    case 'token':
+      return tokenCommand(config, args);
+    case 'produce':
+      return produceCommand(config, args);
+    case 'topics':
+      return topicsCommand(config);
     default:
       console.error(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

@@ -1,0 +1,45 @@
+/**
+ * The JSON body of POST /v1/events → a NotificationEvent, with every reason it
+ * cannot be one. JSON is friendlier than Avro's shapes: `data` is an object,
+ * `occurred_at` an ISO time or ms (default: now), optional fields may be left out.
+ */
+import { schemaViolations } from '../kafka/codec.ts';
+import type { NotificationEvent } from '../model/notification.ts';
+import { eventViolations } from '../model/validate.ts';
+
+export type BodyResult = { ok: true; event: NotificationEvent } | { ok: false; reasons: string[] };
+
+export function eventFromBody(body: unknown, now: number): BodyResult {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, reasons: ['body: must be a JSON object'] };
+  const input = body as Record<string, unknown>;
+  const reasons: string[] = [];
+
+  let data: string | null = null;
+  if (input.data !== undefined && input.data !== null) {
+    if (typeof input.data === 'object' && !Array.isArray(input.data)) data = JSON.stringify(input.data);
+    else reasons.push('data: must be a JSON object');
+  }
+
+  let occurredAt: unknown = now;
+  if (typeof input.occurred_at === 'string') {
+    occurredAt = Date.parse(input.occurred_at);
+    if (Number.isNaN(occurredAt)) reasons.push('occurred_at: not an ISO 8601 time');
+  } else if (input.occurred_at !== undefined) {
+    occurredAt = input.occurred_at;
+  }
+
+  const candidate = {
+    ...input,
+    event_id: input.event_id ?? null,
+    action_url: input.action_url ?? null,
+    severity: input.severity ?? 'info',
+    data,
+    occurred_at: occurredAt,
+  };
+  reasons.push(...schemaViolations('NotificationEvent', candidate).filter((r) => !reasons.some((known) => known.startsWith(r.split(':')[0] ?? ''))));
+  if (reasons.length > 0) return { ok: false, reasons };
+
+  const event = candidate as NotificationEvent;
+  const rules = eventViolations(event);
+  return rules.length > 0 ? { ok: false, reasons: rules } : { ok: true, event };
+}

@@ -1,0 +1,42 @@
+/** POST /v1/events: HTTP ingest, validated against the NotificationEvent schema and produced to notification.events. */
+import type { FastifyInstance } from 'fastify';
+import type { Publisher } from '../kafka/publisher.ts';
+import { sourceKey } from '../model/notification.ts';
+import { stableId } from '../model/ids.ts';
+import { ValidationError } from '../errors.ts';
+import { eventFromBody } from './event-body.ts';
+import { requireRole } from './authenticate.ts';
+
+export interface EventRoutesDeps {
+  publisher: Publisher;
+  eventsTopic: string;
+}
+
+export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): Promise<void> {
+  app.post('/v1/events', {
+    preHandler: requireRole('producer', 'admin'),
+    schema: {
+      summary: 'Publish an event',
+      description: 'Validated against the NotificationEvent Avro schema; 400 lists every reason when it does not fit.',
+      body: { type: 'object' },
+      response: {
+        202: {
+          type: 'object',
+          properties: {
+            status: { type: 'string' },
+            source_key: { type: 'string' },
+            notification_id: { type: 'string' },
+            partition: { type: 'integer' },
+            offset: { type: 'string' },
+          },
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const result = eventFromBody(request.body, Date.now());
+    if (!result.ok) throw new ValidationError(result.reasons);
+    const key = sourceKey(result.event);
+    const written = await deps.publisher.publish(deps.eventsTopic, key, result.event);
+    return reply.code(202).send({ status: 'accepted', source_key: key, notification_id: stableId(key), ...written });
+  });
+}

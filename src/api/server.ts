@@ -1,0 +1,46 @@
+/**
+ * The HTTP server: REST routes, health, and the WebSocket gateway on the same
+ * port. Errors answer with their code and reasons; a 5xx is logged, a 4xx is not.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from '../logger.ts';
+import type { Authenticator } from '../auth.ts';
+import { TidingsError, ValidationError } from '../errors.ts';
+
+export interface HttpServerOptions {
+  log: Logger;
+  auth: Authenticator;
+  /** bytes */
+  bodyLimit?: number;
+}
+
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
+    // Requests are not logged one by one: URLs may carry tokens; errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    return503OnClosing: true,
+  });
+  app.decorate('auth', options.auth);
+
+  app.setErrorHandler((err: FastifyError | TidingsError, request, reply) => {
+    if (err instanceof TidingsError) {
+      if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
+      const body: Record<string, unknown> = { error: err.code, message: err.message };
+      if (err instanceof ValidationError) body.reasons = err.reasons;
+      return reply.code(err.statusCode).send(body);
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.code(status).send({ error: 'TIDINGS_INTERNAL', message: 'internal error' });
+    }
+    // fastify's own 4xx: malformed JSON, unsupported content type, body too large …
+    const reasons = err.validation?.map((v) => `${v.instancePath || 'body'}: ${v.message ?? 'invalid'}`) ?? [err.message];
+    return reply.code(status).send({ error: err.code ?? 'TIDINGS_BAD_REQUEST', message: err.message, reasons });
+  });
+
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'TIDINGS_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  return app;
+}

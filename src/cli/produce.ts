@@ -1,0 +1,35 @@
+/** `tidings produce <type> <user> [title]`: publishes one test event to notification.events with kafkajs. */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { endpoints } from '../stack/stack.ts';
+import { createKafka, topicNames } from '../kafka/client.ts';
+import { createCodec } from '../kafka/codec.ts';
+import { createPublisher } from '../kafka/publisher.ts';
+import { sourceKey, type NotificationEvent } from '../model/notification.ts';
+
+export async function produceCommand(config: Config, args: string[]): Promise<number> {
+  const [type, userId, title] = args;
+  if (!type || !userId) {
+    console.error('usage: tidings produce <type> <user-id> [title]');
+    return 2;
+  }
+  const ends = endpoints(config);
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const kafka = createKafka({ brokers: ends.kafkaBrokers, clientId: config.kafkaClientId, log });
+  const topics = topicNames(config.topicPrefix);
+  const codec = createCodec(ends.schemaRegistryUrl);
+  await codec.register([{ topic: topics.events, schema: 'NotificationEvent' }]);
+  const publisher = await createPublisher(kafka, codec);
+  const event: NotificationEvent = {
+    event_id: randomUUID(), user_id: userId, type, title: title ?? `Test ${type}`, message: 'Sent with `tidings produce`.',
+    severity: 'info', data: '{}', action_url: null, source_type: 'cli', source_id: randomUUID(), occurred_at: Date.now(),
+  };
+  try {
+    const at = await publisher.publish(topics.events, sourceKey(event), event);
+    console.log(`produced to ${topics.events} partition ${at.partition} offset ${at.offset}`);
+  } finally {
+    await publisher.disconnect();
+  }
+  return 0;
+}

@@ -1,0 +1,43 @@
+/** `tidings start`: the local stack for whatever is not configured, then every role of Tidings. */
+import type { Config } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { stackUp } from '../stack/stack.ts';
+import { startTidings } from '../tidings.ts';
+import { createAuthenticator } from '../auth.ts';
+
+export async function startCommand(config: Config): Promise<number> {
+  const log = createLogger(config.logLevel);
+  const { endpoints, services } = await stackUp(config, (line) => log.info(`stack: ${line}`));
+  let failure: Error | undefined;
+  let resolveStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => { resolveStopped = resolve; });
+  const tidings = await startTidings({ config, endpoints, log, onFatal: (err) => { failure = err; resolveStopped(); } });
+
+  const token = await createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience })
+    .sign({ userId: 'demo-user', roles: ['producer'] }, 24 * 3_600);
+  const local = services.filter((s) => s.state !== 'configured').map((s) => `  ${s.name.padEnd(16)} ${s.endpoint}   (log: ${s.log})`);
+  console.log([
+    '',
+    `Tidings is running at ${tidings.url}`,
+    `  health            ${tidings.url}/health`,
+    `  ingest            POST ${tidings.url}/v1/events`,
+    `  websocket         ${tidings.wsUrl}?token=<jwt>`,
+    ...(local.length ? ['local stack:', ...local] : []),
+    '',
+    'A token for user "demo-user" (24 h), to try it:',
+    `  export TOKEN=${token}`,
+    `  curl -s -X POST ${tidings.url}/v1/events -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+    `    -d '{"user_id":"demo-user","type":"job_completed","title":"Job done","message":"All 3 tasks finished","source_type":"job","source_id":"42"}'`,
+    'Stop with Ctrl-C; `./tidings stack down` stops the local stack.',
+    '',
+  ].join('\n'));
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolveStopped());
+  await stopped;
+  await tidings.stop();
+  if (failure) {
+    log.fatal({ err: failure }, 'stopped after a fatal error');
+    return 1;
+  }
+  return 0;
+}

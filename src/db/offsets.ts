@@ -1,0 +1,31 @@
+/** Projection offsets, kept in Postgres with the rows they produced. */
+import type { Client, Pool } from './pool.ts';
+
+/** Next offset to read per partition, for the partitions that have one. */
+export async function loadOffsets(pool: Pool, groupId: string, topic: string, partitions: number[]): Promise<{ partition: number; offset: string }[]> {
+  const result = await pool.query<{ partition: number; next_offset: string }>(
+    'select partition, next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = any($3::int[])',
+    [groupId, topic, partitions],
+  );
+  return result.rows.map((r) => ({ partition: r.partition, offset: String(r.next_offset) }));
+}
+
+/** The stored next offset, locked until the transaction ends so two owners of one partition serialise. */
+export async function lockOffset(client: Client, groupId: string, topic: string, partition: number): Promise<bigint> {
+  await client.query(
+    'insert into consumer_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, 0) on conflict do nothing',
+    [groupId, topic, partition],
+  );
+  const result = await client.query<{ next_offset: string }>(
+    'select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3 for update',
+    [groupId, topic, partition],
+  );
+  return BigInt(result.rows[0]?.next_offset ?? '0');
+}
+
+export async function storeOffset(client: Client, groupId: string, topic: string, partition: number, nextOffset: string): Promise<void> {
+  await client.query(
+    'update consumer_offsets set next_offset = $4, updated_at = now() where group_id = $1 and topic = $2 and partition = $3',
+    [groupId, topic, partition, nextOffset],
+  );
+}

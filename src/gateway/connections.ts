@@ -1,0 +1,81 @@
+/**
+ * The sockets this gateway holds, by user. Several tabs per user, up to a cap;
+ * a client that does not read its frames is dropped before its buffer grows.
+ */
+import type { WebSocket } from 'ws';
+
+export interface ConnectionLimits {
+  /** sockets per user; the oldest is closed when a new one would exceed it */
+  perUser: number;
+  /** bytes queued on one socket before it counts as too slow and is dropped */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = { perUser: 10, maxBufferedBytes: 1024 * 1024 };
+
+export interface Connections {
+  add(userId: string, socket: WebSocket): void;
+  remove(userId: string, socket: WebSocket): void;
+  /** Sends a JSON frame to every socket of the user; returns how many got it. */
+  send(userId: string, frame: unknown): number;
+  count(): { sockets: number; users: number };
+  /** Closes every socket with `code` (1001 on shutdown). */
+  closeAll(code: number, reason: string): void;
+}
+
+export function createConnections(limits: ConnectionLimits = DEFAULT_LIMITS): Connections {
+  const byUser = new Map<string, Set<WebSocket>>();
+  let sockets = 0;
+
+  const remove = (userId: string, socket: WebSocket) => {
+    const set = byUser.get(userId);
+    if (set?.delete(socket)) {
+      sockets -= 1;
+      if (set.size === 0) byUser.delete(userId);
+    }
+  };
+
+  return {
+    add(userId, socket) {
+      let set = byUser.get(userId);
+      if (!set) {
+        set = new Set();
+        byUser.set(userId, set);
+      }
+      if (set.size >= limits.perUser) {
+        const oldest = set.values().next().value;
+        if (oldest) {
+          remove(userId, oldest);
+          oldest.close(4008, 'too many connections for this user');
+        }
+      }
+      set.add(socket);
+      sockets += 1;
+    },
+    remove,
+    send(userId, frame) {
+      const set = byUser.get(userId);
+      if (!set) return 0;
+      const text = JSON.stringify(frame);
+      let sent = 0;
+      for (const socket of [...set]) {
+        if (socket.bufferedAmount > limits.maxBufferedBytes) {
+          remove(userId, socket);
+          socket.terminate();
+          continue;
+        }
+        if (socket.readyState === socket.OPEN) {
+          socket.send(text);
+          sent += 1;
+        }
+      }
+      return sent;
+    },
+    count: () => ({ sockets, users: byUser.size }),
+    closeAll(code, reason) {
+      for (const set of byUser.values()) for (const socket of set) socket.close(code, reason);
+      byUser.clear();
+      sockets = 0;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The Kafka client and topic administration. kafkajs is imported here and in
+ * the rest of src/kafka only.
+ */
+import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
+import type { Logger } from '../logger.ts';
+import { TOPICS, topicConfig, topicNames, type TopicKey, type TopicNames } from './topics.ts';
+
+export type { Kafka };
+
+/** Every producer of Tidings: kafkajs' default (murmur2, Java-compatible) partitioner, stated so it never changes under us. */
+export function createProducer(kafka: Kafka, config: ProducerConfig): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, ...config });
+}
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  log: Logger;
+}
+
+export function createKafka({ brokers, clientId, log }: KafkaOptions): Kafka {
+  const kafkaLog = log.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3_000, // ms
+    requestTimeout: 30_000, // ms
+    retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...extra } = entry.log;
+      const fields = { namespace: entry.namespace, ...extra };
+      if (entry.level === logLevel.ERROR) kafkaLog.error(fields, message);
+      else if (entry.level === logLevel.WARN) kafkaLog.warn(fields, message);
+      else if (entry.level === logLevel.INFO) kafkaLog.info(fields, message);
+      else kafkaLog.debug(fields, message);
+    },
+  });
+}
+
+export interface TopicLayout {
+  prefix: string;
+  partitions: number;
+  replicationFactor: number;
+}
+
+/**
+ * Creates every topic of the registry that does not exist yet; existing topics
+ * are left as they are. Returns the names it created.
+ */
+export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<string[]> {
+  const names = topicNames(layout.prefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = (Object.keys(TOPICS) as TopicKey[]).filter((key) => !existing.has(names[key]));
+    if (missing.length === 0) return [];
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((key) => ({
+        topic: names[key],
+        numPartitions: layout.partitions,
+        replicationFactor: layout.replicationFactor,
+        configEntries: topicConfig(TOPICS[key]),
+      })),
+    });
+    return missing.map((key) => names[key]);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Runs `fn` with a connected admin client. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The current end offset of every partition of `topic`. */
+export async function endOffsets(kafka: Kafka, topic: string): Promise<{ partition: number; offset: string }[]> {
+  return withAdmin(kafka, async (admin) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })));
+}
+
+export { topicNames, type TopicNames };

@@ -1,0 +1,124 @@
+/**
+ * Avro in the Confluent wire format through a schema registry. Schemas are
+ * read from schemas/ and registered at start under TopicNameStrategy subjects
+ * with BACKWARD compatibility. Decoding always resolves to the reader schema
+ * in schemas/, so older writers keep working after a compatible change.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { DecodeError, TransientError, ValidationError } from '../errors.ts';
+import { valueSubject, type SchemaName } from './topics.ts';
+
+const SCHEMA_FILES: Record<SchemaName, string> = {
+  NotificationEvent: 'notification-event.avsc',
+  Notification: 'notification.avsc',
+};
+
+/** The schema's JSON as written in schemas/. */
+export function readSchema(name: SchemaName): Record<string, unknown> {
+  const url = new URL(`../../schemas/${SCHEMA_FILES[name]}`, import.meta.url);
+  return JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as Record<string, unknown>;
+}
+
+const types = new Map<SchemaName, avro.Type>();
+
+/** The avsc type of a schema, parsed once. */
+export function avroType(name: SchemaName): avro.Type {
+  let type = types.get(name);
+  if (!type) {
+    type = avro.Type.forSchema(readSchema(name) as avro.Schema, { wrapUnions: false });
+    types.set(name, type);
+  }
+  return type;
+}
+
+/**
+ * Every way `value` does not fit schema `name`, as "path: reason" lines; empty when it fits.
+ * Fields the schema does not declare are reported too.
+ */
+export function schemaViolations(name: SchemaName, value: unknown): string[] {
+  const type = avroType(name) as avro.types.RecordType;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`(record): must be an object with the fields of ${name}`];
+  const declared = new Set(type.fields.map((f) => f.name));
+  const reasons = Object.keys(value).filter((k) => !declared.has(k)).map((k) => `${k}: is not a field of ${name}`);
+  // Without noUndeclaredFields avsc checks every field and calls the hook once per bad one.
+  type.isValid(value, {
+    errorHook(path: string[], got: unknown, fieldType: avro.Type) {
+      reasons.push(`${path.join('.') || '(record)'}: ${describe(got)} is not a valid ${typeLabel(fieldType)}`);
+    },
+  });
+  return reasons;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing value';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function typeLabel(type: avro.Type): string {
+  if (type.typeName === 'enum') return `enum (${(type as avro.types.EnumType).symbols.join(', ')})`;
+  if (type.typeName === 'union:unwrapped') return (type as avro.types.UnwrappedUnionType).types.map(typeLabel).join(' or ');
+  return type.typeName;
+}
+
+export interface Codec {
+  /** Registers the schemas with BACKWARD compatibility; returns subject → id. */
+  register(subjects: { topic: string; schema: SchemaName }[]): Promise<Map<string, number>>;
+  /** Validates then encodes for `topic` (its schema must be registered). */
+  encode(topic: string, value: unknown): Promise<Buffer>;
+  /** Decodes a Confluent-framed Avro value into the shape of schema `name`. */
+  decode(name: SchemaName, buffer: Buffer | null): Promise<unknown>;
+}
+
+export function createCodec(registryUrl: string): Codec {
+  const registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 5 } }, { [SchemaType.AVRO]: { wrapUnions: false } });
+  const ids = new Map<string, { id: number; schema: SchemaName }>();
+
+  return {
+    async register(subjects) {
+      const result = new Map<string, number>();
+      for (const { topic, schema } of subjects) {
+        const subject = valueSubject(topic);
+        const { id } = await registry
+          .register({ type: SchemaType.AVRO, schema: JSON.stringify(readSchema(schema)) }, { subject, compatibility: COMPATIBILITY.BACKWARD })
+          .catch((err: Error) => {
+            throw new TransientError(`registering ${subject} failed: ${err.message}`, { cause: err });
+          });
+        ids.set(topic, { id, schema });
+        result.set(subject, id);
+      }
+      return result;
+    },
+
+    async encode(topic, value) {
+      const entry = ids.get(topic);
+      if (!entry) throw new TypeError(`no schema registered for topic ${topic}`);
+      const reasons = schemaViolations(entry.schema, value);
+      if (reasons.length > 0) throw new ValidationError(reasons);
+      return registry.encode(entry.id, value);
+    },
+
+    async decode(name, buffer) {
+      if (buffer === null || buffer.length === 0) throw new DecodeError('empty value (tombstone) where a record was expected');
+      if (buffer.length < 5 || buffer[0] !== 0) throw new DecodeError('not in the Confluent wire format (no magic byte 0 and schema id)');
+      try {
+        return await registry.decode(buffer, { [SchemaType.AVRO]: { readerSchema: readSchema(name) as never } });
+      } catch (err) {
+        throw classifyDecodeFailure(err, buffer);
+      }
+    },
+  };
+}
+
+function classifyDecodeFailure(err: unknown, buffer: Buffer): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  const status = (err as { status?: number }).status;
+  // An unknown schema id is the producer's mistake; a registry that does not answer is ours.
+  if (status === 404 || /not found/i.test(message)) return new DecodeError(`schema id ${buffer.readInt32BE(1)} is unknown to the registry`, { cause: err });
+  if (typeof status === 'number' && status >= 500) return new TransientError(`schema registry: ${message}`, { cause: err });
+  if (/ECONNREFUSED|ETIMEDOUT|ECONNRESET|socket hang up|fetch failed/i.test(message)) return new TransientError(`schema registry: ${message}`, { cause: err });
+  return new DecodeError(`undecodable Avro: ${message}`, { cause: err });
+}

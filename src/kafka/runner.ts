@@ -1,0 +1,234 @@
+/**
+ * The one processor runner: decode → decide → hand the outputs to a sink,
+ * which writes them and commits the input offsets the way its guarantee needs
+ * (one Kafka transaction, one Postgres transaction, or nothing for live views).
+ * Poison records go to a dead-letter topic with the reason; transient failures
+ * are retried; anything else stops the processor and is reported to the owner.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Kafka } from './client.ts';
+import type { Codec } from './codec.ts';
+import type { SchemaName } from './topics.ts';
+import { withRetry, DEFAULT_RETRY } from './retry.ts';
+import { errorKind, TidingsError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { DecideContext } from '../processors/context.ts';
+import { stableId } from '../model/ids.ts';
+
+export interface InputRecord<I> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: I;
+  headers: Readonly<Record<string, string>>;
+}
+
+/** A record that could not be processed, on its way to a dead-letter topic. */
+export interface DeadLetter {
+  topic: string;
+  partition: number;
+  offset: string;
+  message: KafkaMessage;
+  error: { code: string; reason: string };
+}
+
+export interface SinkBatch<O> {
+  topic: string;
+  partition: number;
+  /** outputs of each record that was decided, in offset order */
+  items: { offset: string; outputs: O[] }[];
+  deadLetters: DeadLetter[];
+  /** the offset to resume from after this batch */
+  nextOffset: string;
+}
+
+export interface Sink<O> {
+  /**
+   * How input offsets are committed: inside the sink's own transaction
+   * ('sink'), by the runner to Kafka after the sink applied the batch
+   * ('after-apply'; the sink keeps the truth elsewhere), or never ('none').
+   */
+  readonly offsets: 'sink' | 'after-apply' | 'none';
+  /** Offsets to start from on assignment, when the sink keeps them itself. */
+  startOffsets?(topic: string, partitions: number[]): Promise<{ partition: number; offset: string }[]>;
+  /** Writes one partition's batch; must be atomic with its offsets when `offsets` is 'sink'. */
+  apply(batch: SinkBatch<O>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ProcessorSpec<I, O> {
+  /** processor name: part of its consumer group, transactional ids and logs */
+  name: string;
+  groupId: string;
+  input: { topic: string; schema: SchemaName };
+  /** pure logic; throws a poison TidingsError for input it must reject */
+  decide(record: InputRecord<I>, ctx: DecideContext): O[];
+  sink: Sink<O>;
+  /** start from the beginning of the log when the group has no offsets (false: from the end) */
+  fromBeginning: boolean;
+}
+
+export interface RunnerDeps {
+  kafka: Kafka;
+  codec: Codec;
+  log: Logger;
+  /** called once when the processor stops on an error it cannot handle */
+  onCrash(err: Error): void;
+  clock?: () => number;
+}
+
+export interface ProcessorStats {
+  records: number;
+  deadLettered: number;
+  batches: number;
+}
+
+export interface RunningProcessor {
+  readonly name: string;
+  readonly groupId: string;
+  readonly stats: Readonly<ProcessorStats>;
+  /** resolves when the consumer first joined its group and got its partitions */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startProcessor<I, O>(spec: ProcessorSpec<I, O>, deps: RunnerDeps): Promise<RunningProcessor> {
+  const log = deps.log.child({ processor: spec.name, topic: spec.input.topic });
+  const clock = deps.clock ?? Date.now;
+  const stats: ProcessorStats = { records: 0, deadLettered: 0, batches: 0 };
+  let stopping = false;
+
+  const consumer: Consumer = deps.kafka.consumer({
+    groupId: spec.groupId,
+    sessionTimeout: 30_000, // ms
+    heartbeatInterval: 3_000, // ms
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 250,
+    readUncommitted: false, // see only committed transactions
+    retry: { retries: 10, initialRetryTime: 300 },
+  });
+
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => { markReady = resolve; });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    log.info({ partitions: payload.memberAssignment[spec.input.topic] ?? [] }, 'partitions assigned');
+  });
+
+  if (spec.sink.startOffsets) {
+    const startOffsets = spec.sink.startOffsets.bind(spec.sink);
+    consumer.on(consumer.events.GROUP_JOIN, async ({ payload }) => {
+      const partitions = payload.memberAssignment[spec.input.topic] ?? [];
+      if (partitions.length === 0) return;
+      try {
+        for (const { partition, offset } of await startOffsets(spec.input.topic, partitions)) {
+          consumer.seek({ topic: spec.input.topic, partition, offset });
+        }
+      } catch (err) {
+        // The sink also skips what it already holds, so a missed seek only costs a re-read.
+        log.warn({ err }, 'could not read stored offsets on assignment');
+      }
+      markReady();
+    });
+  } else {
+    consumer.on(consumer.events.GROUP_JOIN, () => markReady());
+  }
+
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart && !stopping) {
+      log.error({ err: payload.error }, 'processor stopped');
+      deps.onCrash(payload.error);
+    }
+  });
+
+  const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload) => {
+    const sinkBatch: SinkBatch<O> = { topic: batch.topic, partition: batch.partition, items: [], deadLetters: [], nextOffset: '' };
+    let last: string | undefined;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      const where = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+      try {
+        const value = (await deps.codec.decode(spec.input.schema, message.value)) as I;
+        const ctx = decideContext(clock);
+        sinkBatch.items.push({ offset: message.offset, outputs: spec.decide({ ...where, key: message.key?.toString('utf8') ?? null, value, headers: headerStrings(message.headers) }, ctx) });
+      } catch (err) {
+        if (errorKind(err) !== 'poison') throw err;
+        const reason = (err as Error).message;
+        log.warn({ ...where, code: (err as TidingsError).code, reason }, 'dead-lettering record');
+        sinkBatch.deadLetters.push({ ...where, message, error: { code: (err as TidingsError).code, reason } });
+      }
+      last = message.offset;
+    }
+    if (last === undefined) return;
+    sinkBatch.nextOffset = (BigInt(last) + 1n).toString();
+    await withRetry(() => spec.sink.apply(sinkBatch), {
+      ...DEFAULT_RETRY,
+      shouldStop: () => stopping,
+      onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs, partition: batch.partition }, 'sink failed, retrying'),
+    });
+    resolveOffset(last);
+    if (spec.sink.offsets === 'after-apply') await commitOffsetsIfNecessary();
+    stats.records += sinkBatch.items.length;
+    stats.deadLettered += sinkBatch.deadLetters.length;
+    stats.batches += 1;
+    await heartbeat();
+  };
+
+  await consumer.connect();
+  await consumer.subscribe({ topic: spec.input.topic, fromBeginning: spec.fromBeginning });
+  await consumer.run({
+    autoCommit: spec.sink.offsets === 'after-apply',
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: handleBatch,
+  });
+  log.info({ groupId: spec.groupId }, 'processor started');
+
+  return {
+    name: spec.name,
+    groupId: spec.groupId,
+    stats,
+    ready,
+    async stop() {
+      stopping = true;
+      // disconnect lets the in-flight batch finish, then leaves the group.
+      await consumer.disconnect();
+      await spec.sink.close();
+      log.info(stats, 'processor stopped');
+    },
+  };
+}
+
+function decideContext(clock: () => number): DecideContext {
+  return {
+    now: clock(),
+    newId: () => randomUUID(),
+    stableId,
+  };
+}
+
+function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[key] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+  }
+  return out;
+}
+
+/** Headers that carry a dead letter's reason and origin. */
+export function deadLetterHeaders(letter: DeadLetter, processor: string, now: number): Record<string, string> {
+  const original: Record<string, string> = headerStrings(letter.message.headers);
+  return {
+    ...original,
+    'x-tidings-error-code': letter.error.code,
+    'x-tidings-error-reason': letter.error.reason.slice(0, 2_000),
+    'x-tidings-original-topic': letter.topic,
+    'x-tidings-original-partition': String(letter.partition),
+    'x-tidings-original-offset': letter.offset,
+    'x-tidings-original-timestamp': letter.message.timestamp,
+    'x-tidings-processor': processor,
+    'x-tidings-dead-lettered-at': new Date(now).toISOString(),
+  };
+}

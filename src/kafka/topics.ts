@@ -1,0 +1,65 @@
+/**
+ * The one registry of Tidings' topics: name, key, value schema, partitions,
+ * cleanup and retention. Nothing else spells a topic name. Per-user topics
+ * share one partition count so they are co-partitioned.
+ */
+const DAY = 24 * 60 * 60 * 1000; // ms
+
+export type SchemaName = 'NotificationEvent' | 'Notification';
+
+export interface TopicSpec {
+  /** name without the deployment prefix */
+  readonly base: string;
+  /** what the record key holds */
+  readonly key: 'source_key' | 'user_id' | 'original key';
+  /** Avro value schema, when Tidings has defined it yet */
+  readonly value: SchemaName | 'original bytes' | 'not yet defined';
+  readonly cleanup: 'delete' | 'compact' | 'compact,delete';
+  /** ms; -1 keeps records forever */
+  readonly retentionMs: number;
+  readonly doc: string;
+}
+
+export const TOPICS = {
+  events: { base: 'notification.events', key: 'source_key', value: 'NotificationEvent', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'what happened, from producers and POST /v1/events' },
+  eventsDlq: { base: 'notification.events.dlq', key: 'original key', value: 'original bytes', cleanup: 'delete', retentionMs: 90 * DAY, doc: 'undecodable or invalid events, reason in headers' },
+  dedupe: { base: 'notification.dedupe', key: 'source_key', value: 'not yet defined', cleanup: 'compact,delete', retentionMs: 7 * DAY, doc: 'changelog of the dedupe store' },
+  accepted: { base: 'notification.accepted', key: 'user_id', value: 'Notification', cleanup: 'delete', retentionMs: -1, doc: 'the event store: one record per recipient' },
+  acceptedDlq: { base: 'notification.accepted.dlq', key: 'original key', value: 'original bytes', cleanup: 'delete', retentionMs: 90 * DAY, doc: 'accepted records a projection could not apply, reason in headers' },
+  preferences: { base: 'notification.preferences', key: 'user_id', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'preference sets' },
+  recipients: { base: 'notification.recipients', key: 'user_id', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'e-mail, name, locale, time zone, roles' },
+  webhooks: { base: 'notification.webhooks', key: 'user_id', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'webhook endpoints, secrets encrypted' },
+  deliveryEmail: { base: 'notification.delivery.email', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'e-mail delivery commands' },
+  deliveryWebhook: { base: 'notification.delivery.webhook', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'webhook delivery commands' },
+  deliveryResults: { base: 'notification.delivery.results', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 30 * DAY, doc: 'delivery attempt outcomes' },
+  reads: { base: 'notification.reads', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: -1, doc: 'read / read-all / archive' },
+  scheduled: { base: 'notification.scheduled', key: 'source_key', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'changelog of the timer store' },
+  audit: { base: 'notification.audit', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: -1, doc: 'security events for the audit log' },
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicKey = keyof typeof TOPICS;
+
+/** Topic names of one deployment (TIDINGS_TOPIC_PREFIX). */
+export type TopicNames = Readonly<Record<TopicKey, string>>;
+
+export function topicNames(prefix: string): TopicNames {
+  const names = {} as Record<TopicKey, string>;
+  for (const key of Object.keys(TOPICS) as TopicKey[]) names[key] = `${prefix}${TOPICS[key].base}`;
+  return Object.freeze(names);
+}
+
+/** Subject of a topic's value schema (Confluent TopicNameStrategy). */
+export function valueSubject(topicName: string): string {
+  return `${topicName}-value`;
+}
+
+/** Broker configs for a topic. */
+export function topicConfig(spec: TopicSpec): { name: string; value: string }[] {
+  const entries = [
+    { name: 'cleanup.policy', value: spec.cleanup },
+    { name: 'retention.ms', value: String(spec.retentionMs) },
+  ];
+  // A compacted topic keeps the latest value per key; let the cleaner run soon after a segment rolls.
+  if (spec.cleanup !== 'delete') entries.push({ name: 'min.cleanable.dirty.ratio', value: '0.1' }, { name: 'segment.ms', value: String(DAY) });
+  return entries;
+}

@@ -1,0 +1,59 @@
+/**
+ * Wires the gateway to the runner: notification.accepted → sockets of this
+ * instance. Each gateway instance has its own consumer group and starts at the
+ * end of the log; what a browser missed while away it reads from the inbox.
+ */
+import type { TopicNames } from '../../kafka/topics.ts';
+import type { ProcessorSpec, Sink } from '../../kafka/runner.ts';
+import type { Connections } from '../../gateway/connections.ts';
+import type { Notification } from '../../model/notification.ts';
+import { assertNever } from '../../assert-never.ts';
+import { decideGateway, type GatewayOutput } from './decide.ts';
+
+export interface GatewayDeps {
+  connections: Connections;
+  topics: TopicNames;
+  prefix: string;
+  instanceId: string;
+  /** end offsets read at start: where this instance begins, so nothing produced after start is missed */
+  startAt: { partition: number; offset: string }[];
+}
+
+export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<Notification, GatewayOutput> {
+  // Where to resume per partition: the start offsets, then past what was pushed,
+  // so a consumer restart inside this process neither skips nor repeats frames.
+  const position = new Map(deps.startAt.map((p) => [p.partition, p.offset]));
+  const sink: Sink<GatewayOutput> = {
+    offsets: 'none',
+    async startOffsets(_topic, partitions) {
+      return partitions.flatMap((partition) => {
+        const offset = position.get(partition);
+        return offset === undefined ? [] : [{ partition, offset }];
+      });
+    },
+    async apply(batch) {
+      position.set(batch.partition, batch.nextOffset);
+      // Dead letters of this topic are the projector's to write; the gateway only skips them.
+      for (const item of batch.items) {
+        for (const output of item.outputs) {
+          switch (output.kind) {
+            case 'push':
+              deps.connections.send(output.userId, output.frame);
+              break;
+            default:
+              assertNever(output.kind);
+          }
+        }
+      }
+    },
+    async close() {},
+  };
+  return {
+    name: 'gateway',
+    groupId: `${deps.prefix}tidings.gateway.${deps.instanceId}`,
+    input: { topic: deps.topics.accepted, schema: 'Notification' },
+    fromBeginning: false,
+    decide: (record) => decideGateway(record.value),
+    sink,
+  };
+}

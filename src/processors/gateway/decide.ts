@@ -1,0 +1,46 @@
+/** The gateway's logic: which frame each accepted notification becomes, and for whom. */
+import type { Notification } from '../../model/notification.ts';
+
+export interface NotificationFrame {
+  type: 'notification';
+  notification: {
+    id: string;
+    type: string;
+    category: string;
+    severity: string;
+    title: string;
+    message: string;
+    data: Record<string, unknown>;
+    action_url: string | null;
+    source: { type: string; id: string };
+    occurred_at: string;
+    created_at: string;
+    read: boolean;
+  };
+}
+
+export type GatewayOutput = { kind: 'push'; userId: string; frame: NotificationFrame };
+
+export function decideGateway(n: Notification): GatewayOutput[] {
+  return [{
+    kind: 'push',
+    userId: n.user_id,
+    frame: {
+      type: 'notification',
+      notification: {
+        id: n.id,
+        type: n.type,
+        category: n.category,
+        severity: n.severity,
+        title: n.title,
+        message: n.message,
+        data: JSON.parse(n.data) as Record<string, unknown>,
+        action_url: n.action_url,
+        source: { type: n.source_type, id: n.source_id },
+        occurred_at: new Date(n.occurred_at).toISOString(),
+        created_at: new Date(n.created_at).toISOString(),
+        read: false,
+      },
+    },
+  }];
+}

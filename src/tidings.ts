@@ -1,0 +1,141 @@
+/**
+ * Composition root: builds every part from the configuration, in the order
+ * the data flows, and shuts them down in the reverse order:
+ * not ready → stop accepting HTTP → close sockets with 1001 → consumers finish
+ * their batch → producers flush → pool ends.
+ */
+import { hostname } from 'node:os';
+import nodemailer from 'nodemailer';
+import type { Config, Role } from './config.ts';
+import type { Endpoints } from './stack/stack.ts';
+import type { Logger } from './logger.ts';
+import { createAuthenticator } from './auth.ts';
+import { createKafka, ensureTopics, endOffsets, topicNames, withAdmin, type TopicNames } from './kafka/client.ts';
+import { createCodec } from './kafka/codec.ts';
+import { createPublisher, type Publisher } from './kafka/publisher.ts';
+import { startProcessor, type RunningProcessor } from './kafka/runner.ts';
+import { createPool, ping, type Pool } from './db/pool.ts';
+import { migrate } from './db/migrate.ts';
+import { acceptProcessor } from './processors/accept/adapter.ts';
+import { projectorProcessor } from './processors/projector/adapter.ts';
+import { gatewayProcessor } from './processors/gateway/adapter.ts';
+import { createConnections, type Connections } from './gateway/connections.ts';
+import { attachGateway, WS_PATH } from './gateway/server.ts';
+import { createHttpServer } from './api/server.ts';
+import { eventRoutes } from './api/events.ts';
+import { healthRoutes, type Check } from './health/routes.ts';
+
+export interface Tidings {
+  /** http://host:port of the HTTP server */
+  url: string;
+  wsUrl: string;
+  topics: TopicNames;
+  processors: readonly RunningProcessor[];
+  connections: Connections;
+  pool: Pool;
+  publisher: Publisher;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  endpoints: Endpoints;
+  log: Logger;
+  /** called when a processor stops on an error it cannot handle; main exits non-zero */
+  onFatal?(err: Error): void;
+}
+
+export async function startTidings({ config, endpoints, log, onFatal }: StartOptions): Promise<Tidings> {
+  const has = (role: Role) => config.roles.includes(role);
+  const prefix = config.topicPrefix;
+  const topics = topicNames(prefix);
+  const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
+  let ready = false;
+
+  const pool = createPool(endpoints.databaseUrl, log);
+  const applied = await migrate(endpoints.databaseUrl, log);
+  if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
+
+  const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: `${config.kafkaClientId}-${instanceId}`, log });
+  const created = await ensureTopics(kafka, { prefix, partitions: config.partitions, replicationFactor: config.replicationFactor });
+  if (created.length > 0) log.info({ topics: created }, 'topics created');
+
+  const codec = createCodec(endpoints.schemaRegistryUrl);
+  const ids = await codec.register([
+    { topic: topics.events, schema: 'NotificationEvent' },
+    { topic: topics.accepted, schema: 'Notification' },
+  ]);
+  log.info({ subjects: Object.fromEntries(ids) }, 'schemas registered');
+
+  const publisher = await createPublisher(kafka, codec);
+  const connections = createConnections();
+  const runnerDeps = {
+    kafka,
+    codec,
+    log,
+    onCrash: (err: Error) => onFatal?.(err),
+  };
+
+  const processors: RunningProcessor[] = [];
+  if (has('accept')) processors.push(await startProcessor(acceptProcessor({ kafka, codec, topics, prefix }), runnerDeps));
+  if (has('projector')) processors.push(await startProcessor(projectorProcessor({ pool, publisher, topics, prefix }), runnerDeps));
+  if (has('gateway')) {
+    const startAt = await endOffsets(kafka, topics.accepted);
+    processors.push(await startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt }), runnerDeps));
+  }
+  await Promise.all(processors.map((p) => p.ready));
+
+  const auth = createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const app = createHttpServer({ log, auth });
+  const mail = nodemailer.createTransport(endpoints.smtpUrl);
+  const checks: Check[] = [
+    { name: 'database', run: async () => ({ latency: await ping(pool) }) },
+    { name: 'kafka', run: () => withAdmin(kafka, async (admin) => ({ brokers: (await admin.describeCluster()).brokers.length })) },
+    { name: 'schema-registry', run: async () => {
+      const response = await fetch(`${endpoints.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(2_000) });
+      if (!response.ok) throw new Error(`registry answered ${response.status}`);
+      return { subjects: ((await response.json()) as unknown[]).length };
+    } },
+    { name: 'email', run: async () => ({ verified: await mail.verify() }) },
+  ];
+  await app.register(healthRoutes, { checks, isReady: () => ready });
+  if (has('ingest')) await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
+  await app.ready();
+  // Without a configured allow-list, only pages served by Tidings itself may
+  // open a socket; their origin is known once the port is.
+  const origins = config.wsOrigins ? [...config.wsOrigins] : [];
+  const gateway = has('gateway')
+    ? attachGateway({ server: app.server, auth, connections, origins, log: log.child({ component: 'gateway' }) })
+    : undefined;
+  await app.listen({ host: config.httpHost, port: config.httpPort });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.httpPort;
+  const url = `http://${config.httpHost}:${port}`;
+  if (!config.wsOrigins) origins.push(url, `http://localhost:${port}`, `http://127.0.0.1:${port}`);
+  ready = true;
+  log.info({ url, roles: config.roles, instanceId }, 'tidings started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    wsUrl: `${url.replace(/^http/, 'ws')}${WS_PATH}`,
+    topics,
+    processors,
+    connections,
+    pool,
+    publisher,
+    stop() {
+      stopping ??= (async () => {
+        ready = false;
+        await gateway?.close();
+        await app.close();
+        for (const p of [...processors].reverse()) await p.stop();
+        await publisher.disconnect();
+        mail.close();
+        await pool.end();
+        log.info('tidings stopped');
+      })();
+      return stopping;
+    },
+  };
+}
