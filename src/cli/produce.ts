@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { endpoints } from '../stack/stack.ts';
-import { createKafka, topicNames } from '../kafka/client.ts';
+import { createKafka, topicNames, withAdmin } from '../kafka/client.ts';
 import { createCodec } from '../kafka/codec.ts';
 import { createPublisher } from '../kafka/publisher.ts';
 import { sourceKey, type NotificationEvent } from '../model/notification.ts';
@@ -18,6 +18,11 @@ export async function produceCommand(config: Config, args: string[]): Promise<nu
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const kafka = createKafka({ brokers: ends.kafkaBrokers, clientId: config.kafkaClientId, log });
   const topics = topicNames(config.topicPrefix);
+  const existing = await withAdmin(kafka, (admin) => admin.listTopics());
+  if (!existing.includes(topics.events)) {
+    console.error(`topic ${topics.events} does not exist; \`tidings topics\` or \`tidings start\` creates it`);
+    return 1;
+  }
   const codec = createCodec(ends.schemaRegistryUrl);
   await codec.register([{ topic: topics.events, schema: 'NotificationEvent' }]);
   const publisher = await createPublisher(kafka, codec);

@@ -11,7 +11,7 @@ export interface TopicSpec {
   /** name without the deployment prefix */
   readonly base: string;
   /** what the record key holds */
-  readonly key: 'source_key' | 'user_id' | 'original key';
+  readonly key: 'source_key' | 'user_id' | 'timer key' | 'original key';
   /** Avro value schema, when Tidings has defined it yet */
   readonly value: SchemaName | 'original bytes' | 'not yet defined';
   readonly cleanup: 'delete' | 'compact' | 'compact,delete';
@@ -33,7 +33,7 @@ export const TOPICS = {
   deliveryWebhook: { base: 'notification.delivery.webhook', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'webhook delivery commands' },
   deliveryResults: { base: 'notification.delivery.results', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 30 * DAY, doc: 'delivery attempt outcomes' },
   reads: { base: 'notification.reads', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: -1, doc: 'read / read-all / archive' },
-  scheduled: { base: 'notification.scheduled', key: 'source_key', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'changelog of the timer store' },
+  scheduled: { base: 'notification.scheduled', key: 'timer key', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'changelog of the timer store' },
   audit: { base: 'notification.audit', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: -1, doc: 'security events for the audit log' },
 } as const satisfies Record<string, TopicSpec>;
 

@@ -66,10 +66,12 @@ export interface UpReport {
  */
 export async function stackUp(config: Config, progress: (line: string) => void = () => {}): Promise<UpReport> {
   const paths = stackPaths(config);
-  mkdirSync(paths.stackDir, { recursive: true });
-  mkdirSync(paths.cacheDir, { recursive: true });
   const all = services(paths);
   const local = unconfigured(config);
+  if (local.length > 0) {
+    mkdirSync(paths.stackDir, { recursive: true });
+    mkdirSync(paths.cacheDir, { recursive: true });
+  }
   const report: UpReport['services'] = [];
 
   await Promise.all(local.map(async (slot) => {

@@ -1,0 +1,11 @@
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY schemas ./schemas
+COPY migrations ./migrations
+COPY src ./src
+COPY tsconfig.json ./
+USER node
+EXPOSE 3000
+CMD ["node", "--import", "tsx", "src/main.ts", "start"]

@@ -1,0 +1,61 @@
+/** The `tidings` command as a user runs it: a child process with its own environment. */
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+async function tidings(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('tidings CLI', () => {
+  it('`stack up` twice is harmless: the second finds everything running', async () => {
+    const first = await tidings(['stack', 'up']);
+    expect(first.code).toBe(0);
+    const second = await tidings(['stack', 'up']);
+    expect(second.code).toBe(0);
+    for (const name of ['postgres', 'kafka', 'schema-registry', 'smtp']) expect(second.stdout).toMatch(new RegExp(`^${name}\\s+running`, 'm'));
+    const status = await tidings(['stack', 'status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout.match(/ ready /g)).toHaveLength(4);
+  });
+
+  it('`stack status` says a configured service is not the stack\'s', async () => {
+    const status = await tidings(['stack', 'status'], { KAFKA_BROKERS: 'kafka.internal:9092' });
+    expect(status.stdout).toMatch(/^kafka\s+configured/m);
+  });
+
+  it('bad configuration is reported all at once, before anything starts', async () => {
+    const result = await tidings(['start'], { TIDINGS_HTTP_PORT: '99999', KAFKA_BROKERS: 'nohost', SMTP_URL: 'http://mail', TIDINGS_ROLES: 'everything' });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('invalid configuration:');
+    for (const name of ['TIDINGS_HTTP_PORT', 'KAFKA_BROKERS', 'SMTP_URL', 'TIDINGS_ROLES']) expect(result.stderr).toContain(`- ${name} `);
+  });
+
+  it('`token` prints a JWT and `produce` publishes a test event with kafkajs', async () => {
+    const token = await tidings(['token', 'u1', 'producer']);
+    expect(token.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const prefix = `cli${Date.now()}.`;
+    // The topic does not exist for a new prefix until `topics` creates it.
+    const early = await tidings(['produce', 'job_started', 'u1'], { TIDINGS_TOPIC_PREFIX: prefix });
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain(`topic ${prefix}notification.events does not exist`);
+    expect((await tidings(['topics'], { TIDINGS_TOPIC_PREFIX: prefix, TIDINGS_PARTITIONS: '1' })).stdout).toMatch(new RegExp(`^${prefix.replace('.', '\\.')}notification\\.events\\s+delete\\s+created`, 'm'));
+    const ok = await tidings(['produce', 'job_started', 'u1'], { TIDINGS_TOPIC_PREFIX: prefix, TIDINGS_PARTITIONS: '1' });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/partition 0 offset 0/);
+  });
+});

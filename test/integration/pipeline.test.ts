@@ -1,0 +1,140 @@
+/**
+ * One event the whole way: kafkajs producer (Avro, Confluent wire format) →
+ * notification.events → accept → notification.accepted → projector →
+ * Postgres, and → gateway → a WebSocket client holding a JWT.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Kafka, Partitioners, type Producer } from 'kafkajs';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import pg from 'pg';
+import { readSchema } from '../../src/kafka/codec.ts';
+import { sourceKey, type NotificationEvent } from '../../src/model/notification.ts';
+import { stableId } from '../../src/model/ids.ts';
+import { startHarness, waitFor, connectClient, type Harness } from './harness.ts';
+
+describe('one event end to end', () => {
+  let h: Harness;
+  let producer: Producer;
+  let registry: SchemaRegistry;
+  let db: pg.Pool;
+  let schemaId: number;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const kafka = new Kafka({ clientId: 'test-producer', brokers: h.endpoints.kafkaBrokers, logLevel: 0 });
+    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    registry = new SchemaRegistry({ host: h.endpoints.schemaRegistryUrl });
+    ({ id: schemaId } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(readSchema('NotificationEvent')) },
+      { subject: `${h.tidings.topics.events}-value` },
+    ));
+    db = new pg.Pool({ connectionString: h.endpoints.databaseUrl });
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await db?.end();
+    await h?.stop();
+  });
+
+  const event = (userId: string, overrides: Partial<NotificationEvent> = {}): NotificationEvent => ({
+    event_id: randomUUID(),
+    user_id: userId,
+    type: 'job_completed',
+    title: 'Job finished',
+    message: 'All 3 tasks finished',
+    severity: 'success',
+    data: JSON.stringify({ job_id: 42 }),
+    action_url: 'https://example.test/jobs/42',
+    source_type: 'job',
+    source_id: randomUUID(),
+    occurred_at: Date.now(),
+    ...overrides,
+  });
+
+  const produce = async (e: NotificationEvent) => {
+    await producer.send({ topic: h.tidings.topics.events, messages: [{ key: sourceKey(e), value: await registry.encode(schemaId, e) }] });
+  };
+
+  const rowsOf = async (userId: string) => (await db.query('select * from notifications where user_id = $1 order by created_at', [userId])).rows;
+
+  it('an Avro event produced with kafkajs reaches Postgres and the WebSocket client of its user', async () => {
+    const user = `user-${randomUUID()}`;
+    const client = await connectClient(h.tidings.wsUrl, await h.auth.sign({ userId: user, roles: [] }));
+    const other = await connectClient(h.tidings.wsUrl, await h.auth.sign({ userId: `other-${randomUUID()}`, roles: [] }));
+    const e = event(user);
+
+    await produce(e);
+
+    const frame = await waitFor(() => client.frames.find((f) => f.type === 'notification'), 'a notification frame');
+    expect(frame).toMatchObject({
+      type: 'notification',
+      notification: {
+        id: stableId(sourceKey(e)),
+        type: 'job_completed',
+        category: 'job',
+        severity: 'success',
+        title: 'Job finished',
+        message: 'All 3 tasks finished',
+        data: { job_id: 42 },
+        action_url: 'https://example.test/jobs/42',
+        source: { type: 'job', id: e.source_id },
+        read: false,
+      },
+    });
+    const rows = await waitFor(async () => ((await rowsOf(user)).length === 1 ? rowsOf(user) : undefined), 'the notification row');
+    expect(rows[0]).toMatchObject({ id: stableId(sourceKey(e)), user_id: user, type: 'job_completed', category: 'job', source_key: sourceKey(e), data: { job_id: 42 } });
+    expect(other.frames.filter((f) => f.type === 'notification')).toEqual([]);
+    client.socket.close();
+    other.socket.close();
+  });
+
+  it('stores the projection offsets in Postgres with the rows', async () => {
+    const user = `user-${randomUUID()}`;
+    await produce(event(user));
+    await waitFor(async () => ((await rowsOf(user)).length === 1 ? true : undefined), 'the row');
+    const offsets = await db.query('select topic, sum(next_offset)::int as total from consumer_offsets group by topic');
+    const total = (await db.query('select count(*)::int as n from notifications')).rows[0].n as number;
+    expect(offsets.rows).toEqual([{ topic: h.tidings.topics.accepted, total }]);
+  });
+
+  it('a garbage record lands in notification.events.dlq with its reason, and the next good record still flows', async () => {
+    const user = `user-${randomUUID()}`;
+    const kafka = new Kafka({ clientId: 'test-dlq', brokers: h.endpoints.kafkaBrokers, logLevel: 0 });
+    const dlqConsumer = kafka.consumer({ groupId: `${h.id}-dlq-reader` });
+    await dlqConsumer.connect();
+    await dlqConsumer.subscribe({ topic: h.tidings.topics.eventsDlq, fromBeginning: true });
+    const dead: { key: string | undefined; value: string | undefined; headers: Record<string, string> }[] = [];
+    await dlqConsumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        dead.push({ key: message.key?.toString(), value: message.value?.toString(), headers });
+      },
+    });
+
+    await producer.send({ topic: h.tidings.topics.events, messages: [{ key: 'garbage-key', value: Buffer.from('this is not avro') }] });
+    const invalid = event(user, { type: 'Not A Valid Type', source_id: 'bad' });
+    await produce(invalid);
+    const good = event(user);
+    await produce(good);
+
+    await waitFor(async () => ((await rowsOf(user)).length === 1 ? true : undefined), 'the good record in Postgres');
+    const letters = await waitFor(() => (dead.length >= 2 ? dead : undefined), 'two dead letters');
+    await dlqConsumer.disconnect();
+
+    expect(letters[0]).toMatchObject({ key: 'garbage-key', value: 'this is not avro' });
+    expect(letters[0]?.headers).toMatchObject({
+      'x-tidings-error-code': 'TIDINGS_UNDECODABLE',
+      'x-tidings-original-topic': h.tidings.topics.events,
+      'x-tidings-processor': 'accept',
+    });
+    expect(letters[0]?.headers['x-tidings-error-reason']).toMatch(/wire format/);
+    expect(letters[1]?.key).toBe(sourceKey(invalid));
+    expect(letters[1]?.headers['x-tidings-error-code']).toBe('TIDINGS_INVALID');
+    expect(letters[1]?.headers['x-tidings-error-reason']).toMatch(/^invalid: type:/);
+    const rows = await rowsOf(user);
+    expect(rows.map((r) => r.id)).toEqual([stableId(sourceKey(good))]);
+  });
+});

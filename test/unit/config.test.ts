@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { loadConfig, SETTINGS, ROLES } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+describe('loadConfig', () => {
+  it('given nothing, then the defaults hold and unset services stay unset', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ httpHost: '127.0.0.1', httpPort: 3000, partitions: 6, roles: [...ROLES], topicPrefix: '', logLevel: 'info' });
+    expect(config.kafkaBrokers).toBeUndefined();
+    expect(config.databaseUrl).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('given valid settings, then they are parsed', () => {
+    const config = loadConfig({ KAFKA_BROKERS: 'a:9092, b:9093', TIDINGS_ROLES: 'gateway,ingest', TIDINGS_WS_ORIGINS: 'https://app.test', DATABASE_URL: 'postgres://u:p@h/db' });
+    expect(config.kafkaBrokers).toEqual(['a:9092', 'b:9093']);
+    expect(config.roles).toEqual(['gateway', 'ingest']);
+    expect(config.wsOrigins).toEqual(['https://app.test']);
+  });
+
+  it('given several bad settings, then every problem is reported at once', () => {
+    let thrown: unknown;
+    try {
+      loadConfig({
+        TIDINGS_HTTP_PORT: 'eighty',
+        KAFKA_BROKERS: 'localhost',
+        DATABASE_URL: 'mysql://x/y',
+        TIDINGS_JWT_SECRET: 'short',
+        TIDINGS_ROLES: 'gateway,mailer',
+        LOG_LEVEL: 'loud',
+        TIDINGS_PARTITIONS: '0',
+      });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).problems).toEqual([
+      'TIDINGS_HTTP_PORT must be an integer, got "eighty"',
+      'TIDINGS_ROLES must be one of ingest, accept, projector, gateway, got "mailer"',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      'KAFKA_BROKERS "localhost" is not host:port',
+      'DATABASE_URL must use postgres: or postgresql:, got mysql:',
+      'TIDINGS_PARTITIONS must be between 1 and 1000, got 0',
+      'TIDINGS_JWT_SECRET must be at least 32 characters',
+    ]);
+  });
+
+  it('never puts a password from a bad URL into the message', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres//user:hunter2@host/db' })).toThrow(/DATABASE_URL is not a URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres//user:hunter2@host/db' })).not.toThrow(/hunter2/);
+  });
+
+  it('README documents every setting', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = Object.values(SETTINGS).map((s) => s.env).filter((name) => !readme.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
+  });
+});

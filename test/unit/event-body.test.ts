@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { eventFromBody } from '../../src/api/event-body.ts';
+
+const now = 1_700_000_000_000;
+const minimal = { user_id: 'u1', type: 'job_started', title: 'Started', message: 'Job 9 started', source_type: 'job', source_id: '9' };
+
+describe('eventFromBody', () => {
+  it('given the minimal JSON body, then defaults fill the optional fields', () => {
+    expect(eventFromBody(minimal, now)).toEqual({
+      ok: true,
+      event: { ...minimal, event_id: null, action_url: null, severity: 'info', data: null, occurred_at: now },
+    });
+  });
+
+  it('given data as an object and occurred_at as ISO time, then they become JSON text and ms', () => {
+    const result = eventFromBody({ ...minimal, data: { a: [1, 2] }, occurred_at: '2026-01-02T03:04:05.000Z' }, now);
+    expect(result).toMatchObject({ ok: true, event: { data: '{"a":[1,2]}', occurred_at: Date.UTC(2026, 0, 2, 3, 4, 5) } });
+  });
+
+  it('given a body that is not an object, then it is refused', () => {
+    expect(eventFromBody([minimal], now)).toEqual({ ok: false, reasons: ['body: must be a JSON object'] });
+    expect(eventFromBody(null, now)).toEqual({ ok: false, reasons: ['body: must be a JSON object'] });
+  });
+
+  it('given many mistakes, then every one is reported', () => {
+    const result = eventFromBody({ user_id: 'u1', type: 'x', title: 5, severity: 'fatal', data: 'text', source_type: 'job', colour: 'red' }, now);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reasons).toEqual([
+      'data: must be a JSON object',
+      'colour: is not a field of NotificationEvent',
+      'title: 5 is not a valid string',
+      'message: missing value is not a valid string',
+      'severity: "fatal" is not a valid enum (info, success, warning, error, critical)',
+      'source_id: missing value is not a valid string',
+    ]);
+  });
+
+  it('given a well-shaped body that breaks the rules, then the rule reasons are reported', () => {
+    const result = eventFromBody({ ...minimal, user_id: '', type: 'Job Started' }, now);
+    expect(!result.ok && result.reasons).toEqual([
+      'user_id: must not be empty',
+      'type: must be lower-case letters, digits, "_", "-" or "." and start with a letter (at most 100)',
+    ]);
+  });
+
+  it('given an unparseable occurred_at, then that is the reason, once', () => {
+    expect(eventFromBody({ ...minimal, occurred_at: 'yesterday' }, now)).toEqual({ ok: false, reasons: ['occurred_at: not an ISO 8601 time'] });
+  });
+});

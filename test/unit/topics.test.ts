@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { TOPICS, topicNames, topicConfig, valueSubject } from '../../src/kafka/topics.ts';
+
+describe('topic registry', () => {
+  it('names every topic under the deployment prefix', () => {
+    const names = topicNames('staging.');
+    expect(names.events).toBe('staging.notification.events');
+    expect(names.eventsDlq).toBe('staging.notification.events.dlq');
+    expect(Object.values(names).every((n) => n.startsWith('staging.notification.'))).toBe(true);
+    expect(new Set(Object.values(names)).size).toBe(Object.keys(TOPICS).length);
+  });
+
+  it('keys per-user topics by user id', () => {
+    for (const key of ['accepted', 'preferences', 'recipients', 'webhooks', 'deliveryEmail', 'deliveryWebhook', 'reads', 'audit'] as const) {
+      expect(TOPICS[key].key).toBe('user_id');
+    }
+  });
+
+  it('gives compacted topics a compact policy and the events topic a 7-day retention', () => {
+    expect(topicConfig(TOPICS.preferences)).toContainEqual({ name: 'cleanup.policy', value: 'compact' });
+    expect(topicConfig(TOPICS.dedupe)).toContainEqual({ name: 'cleanup.policy', value: 'compact,delete' });
+    expect(topicConfig(TOPICS.events)).toEqual([
+      { name: 'cleanup.policy', value: 'delete' },
+      { name: 'retention.ms', value: String(7 * 24 * 3_600_000) },
+    ]);
+  });
+
+  it('uses the topic name strategy for subjects', () => {
+    expect(valueSubject('notification.events')).toBe('notification.events-value');
+  });
+});
