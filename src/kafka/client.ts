@@ -31,7 +31,11 @@ export function createKafka({ brokers, clientId, log }: KafkaOptions): Kafka {
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
       const fields = { namespace: entry.namespace, ...extra };
-      if (entry.level === logLevel.ERROR) kafkaLog.error(fields, message);
+      // kafkajs logs every failed request of a connection as an error, though it
+      // retries them (a coordinator still loading, say); what it gives up on
+      // surfaces from the call itself.
+      if (entry.level === logLevel.ERROR && entry.namespace !== 'Connection') kafkaLog.error(fields, message);
+      else if (entry.level === logLevel.ERROR) kafkaLog.warn(fields, message);
       else if (entry.level === logLevel.WARN) kafkaLog.warn(fields, message);
       else if (entry.level === logLevel.INFO) kafkaLog.info(fields, message);
       else kafkaLog.debug(fields, message);
