@@ -1,6 +1,6 @@
 /** Dispatches `tidings <command>`; each command lives in its own file. */
-import { loadConfig } from '../config.ts';
-import { ConfigError } from '../errors.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { ConfigError, TidingsError } from '../errors.ts';
 import { stackCommand } from './stack.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
@@ -28,6 +28,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     }
     throw err;
   }
+  try {
+    return await dispatch(command, args, config);
+  } catch (err) {
+    // Our own errors say what to do; anything else is a bug and keeps its stack.
+    if (!(err instanceof TidingsError)) throw err;
+    console.error(`tidings: ${err.message}`);
+    return 1;
+  }
+}
+
+async function dispatch(command: string | undefined, args: string[], config: Config): Promise<number> {
   switch (command) {
     case 'start':
       return startCommand(config);

@@ -28,6 +28,7 @@ export function kafkaService(paths: StackPaths): StackService {
     name: 'kafka',
     endpoint: `127.0.0.1:${STACK_PORTS.kafka}`,
     logFile: join(logsDir, 'server.log'),
+    ports: [STACK_PORTS.kafka, STACK_PORTS.kafkaController],
     startTimeoutMs: 60_000,
 
     async install() {

@@ -11,6 +11,7 @@ export function mailService(paths: StackPaths): StackService {
     name: 'smtp',
     endpoint: `smtp://127.0.0.1:${STACK_PORTS.smtp}`,
     logFile,
+    ports: [STACK_PORTS.smtp, STACK_PORTS.mailApi],
     startTimeoutMs: 20_000,
     async install() {},
     async isReady() {

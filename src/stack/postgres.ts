@@ -37,6 +37,7 @@ export function postgresService(paths: StackPaths): StackService {
     name: 'postgres',
     endpoint: `postgres://${DB_USER}@127.0.0.1:${port}/${DB_NAME}`,
     logFile,
+    ports: [port],
     startTimeoutMs: 30_000,
 
     async install() {

@@ -25,6 +25,7 @@ export function registryService(paths: StackPaths): StackService {
     name: 'schema-registry',
     endpoint: `${base}/apis/ccompat/v7`,
     logFile,
+    ports: [STACK_PORTS.registry],
     startTimeoutMs: 90_000,
 
     async install() {

@@ -17,6 +17,8 @@ export interface StackService {
   readonly endpoint: string;
   /** where its log goes */
   readonly logFile: string;
+  /** TCP ports it listens on; they must be free before it starts */
+  readonly ports: readonly number[];
   /** downloads, unpacks, formats: whatever the first start needs; idempotent */
   install(): Promise<void>;
   isReady(): Promise<boolean>;

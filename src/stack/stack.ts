@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { StackError } from '../errors.ts';
-import { waitUntil, tail } from './process.ts';
+import { waitUntil, tail, portOpen } from './process.ts';
 import type { StackPaths, StackService } from './service.ts';
 import { kafkaService } from './kafka.ts';
 import { registryService } from './registry.ts';
@@ -80,6 +80,12 @@ export async function stackUp(config: Config, progress: (line: string) => void =
     if (await service.isReady().catch(() => false)) {
       report.push({ name: service.name, state: 'running', ms: 0, endpoint: service.endpoint, log: service.logFile });
       return;
+    }
+    // Something else on our port would answer the readiness check in our place.
+    for (const port of service.ports) {
+      if (await portOpen(port)) {
+        throw new StackError(`${service.name}: port ${port} is taken by another process (another Tidings stack?); stop it, or configure the service's URL to use it`);
+      }
     }
     progress(`${service.name}: installing`);
     await service.install();

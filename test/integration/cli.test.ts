@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,6 +34,16 @@ describe('tidings CLI', () => {
     const status = await tidings(['stack', 'status']);
     expect(status.code).toBe(0);
     expect(status.stdout.match(/ ready /g)).toHaveLength(4);
+  });
+
+  it('`stack up` refuses to start a service whose port another process holds', async () => {
+    // A second stack folder: its mail catcher would collide with the one already running.
+    const other = await mkdtemp(join(tmpdir(), 'tidings-stack-'));
+    const result = await tidings(['stack', 'up'], {
+      TIDINGS_STACK_DIR: other, KAFKA_BROKERS: '127.0.0.1:19092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v7', DATABASE_URL: 'postgres://tidings@127.0.0.1:15432/tidings',
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('smtp: port 11025 is taken by another process');
   });
 
   it('`stack status` says a configured service is not the stack\'s', async () => {
