@@ -16,7 +16,7 @@ import { createPublisher, type Publisher } from './kafka/publisher.ts';
 import { startProcessor, type RunningProcessor } from './kafka/runner.ts';
 import { createPool, ping, type Pool } from './db/pool.ts';
 import { migrate } from './db/migrate.ts';
-import { acceptProcessor } from './processors/accept/adapter.ts';
+import { dedupeProcessor } from './processors/dedupe/adapter.ts';
 import { projectorProcessor } from './processors/projector/adapter.ts';
 import { gatewayProcessor } from './processors/gateway/adapter.ts';
 import { createConnections, type Connections } from './gateway/connections.ts';
@@ -57,13 +57,15 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: `${config.kafkaClientId}-${instanceId}`, log });
-  const created = await ensureTopics(kafka, { prefix, partitions: config.partitions, replicationFactor: config.replicationFactor });
+  const dedupeWindowMs = config.dedupeWindowHours * 3_600_000;
+  const created = await ensureTopics(kafka, { prefix, partitions: config.partitions, replicationFactor: config.replicationFactor, retentionMs: { dedupe: dedupeWindowMs } });
   if (created.length > 0) log.info({ topics: created }, 'topics created');
 
   const codec = createCodec(endpoints.schemaRegistryUrl);
   const ids = await codec.register([
     { topic: topics.events, schema: 'NotificationEvent' },
     { topic: topics.accepted, schema: 'Notification' },
+    { topic: topics.dedupe, schema: 'DedupeEntry' },
   ]);
   log.info({ subjects: Object.fromEntries(ids) }, 'schemas registered');
 
@@ -77,7 +79,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   };
 
   const processors: RunningProcessor[] = [];
-  if (has('accept')) processors.push(await startProcessor(acceptProcessor({ kafka, codec, topics, prefix }), runnerDeps));
+  if (has('dedupe')) processors.push(await startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, log }), runnerDeps));
   if (has('projector')) processors.push(await startProcessor(projectorProcessor({ pool, publisher, topics, prefix }), runnerDeps));
   if (has('gateway')) {
     const startAt = await endOffsets(kafka, topics.accepted);

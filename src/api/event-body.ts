@@ -31,6 +31,8 @@ export function eventFromBody(body: unknown, now: number): BodyResult {
   const candidate = {
     ...input,
     event_id: input.event_id ?? null,
+    user_id: input.user_id ?? null,
+    audience: input.audience ?? null,
     action_url: input.action_url ?? null,
     severity: input.severity ?? 'info',
     data,

@@ -1,7 +1,7 @@
 /** POST /v1/events: HTTP ingest, validated against the NotificationEvent schema and produced to notification.events. */
 import type { FastifyInstance } from 'fastify';
 import type { Publisher } from '../kafka/publisher.ts';
-import { sourceKey } from '../model/notification.ts';
+import { eventKey, recipientsOf, sourceKey } from '../model/notification.ts';
 import { stableId } from '../model/ids.ts';
 import { ValidationError } from '../errors.ts';
 import { eventFromBody } from './event-body.ts';
@@ -25,7 +25,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
           properties: {
             status: { type: 'string' },
             source_key: { type: 'string' },
-            notification_id: { type: 'string' },
+            notification_ids: { type: 'object', additionalProperties: { type: 'string' }, description: 'the id each recipient\'s notification will have' },
             partition: { type: 'integer' },
             offset: { type: 'string' },
           },
@@ -35,8 +35,10 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
   }, async (request, reply) => {
     const result = eventFromBody(request.body, Date.now());
     if (!result.ok) throw new ValidationError(result.reasons);
-    const key = sourceKey(result.event);
-    const written = await deps.publisher.publish(deps.eventsTopic, key, result.event);
-    return reply.code(202).send({ status: 'accepted', source_key: key, notification_id: stableId(key), ...written });
+    const event = result.event;
+    const key = eventKey(event);
+    const written = await deps.publisher.publish(deps.eventsTopic, key, event);
+    const ids = Object.fromEntries(recipientsOf(event).map((userId) => [userId, stableId(sourceKey(event, userId))]));
+    return reply.code(202).send({ status: 'accepted', source_key: key, notification_ids: ids, ...written });
   });
 }

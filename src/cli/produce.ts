@@ -6,7 +6,7 @@ import { endpoints } from '../stack/stack.ts';
 import { createKafka, topicNames, withAdmin } from '../kafka/client.ts';
 import { createCodec } from '../kafka/codec.ts';
 import { createPublisher } from '../kafka/publisher.ts';
-import { sourceKey, type NotificationEvent } from '../model/notification.ts';
+import { eventKey, type NotificationEvent } from '../model/notification.ts';
 
 export async function produceCommand(config: Config, args: string[]): Promise<number> {
   const [type, userId, title] = args;
@@ -27,11 +27,11 @@ export async function produceCommand(config: Config, args: string[]): Promise<nu
   await codec.register([{ topic: topics.events, schema: 'NotificationEvent' }]);
   const publisher = await createPublisher(kafka, codec);
   const event: NotificationEvent = {
-    event_id: randomUUID(), user_id: userId, type, title: title ?? `Test ${type}`, message: 'Sent with `tidings produce`.',
+    event_id: randomUUID(), user_id: userId, audience: null, type, title: title ?? `Test ${type}`, message: 'Sent with `tidings produce`.',
     severity: 'info', data: '{}', action_url: null, source_type: 'cli', source_id: randomUUID(), occurred_at: Date.now(),
   };
   try {
-    const at = await publisher.publish(topics.events, sourceKey(event), event);
+    const at = await publisher.publish(topics.events, eventKey(event), event);
     console.log(`produced to ${topics.events} partition ${at.partition} offset ${at.offset}`);
   } finally {
     await publisher.disconnect();

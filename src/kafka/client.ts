@@ -47,6 +47,8 @@ export interface TopicLayout {
   prefix: string;
   partitions: number;
   replicationFactor: number;
+  /** ms; retention of particular topics instead of the registry's */
+  retentionMs?: Partial<Record<TopicKey, number>>;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<s
         topic: names[key],
         numPartitions: layout.partitions,
         replicationFactor: layout.replicationFactor,
-        configEntries: topicConfig(TOPICS[key]),
+        configEntries: topicConfig(TOPICS[key], layout.retentionMs?.[key]),
       })),
     });
     return missing.map((key) => names[key]);
@@ -87,9 +89,14 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
   }
 }
 
+/** The first and the next (end) offset of every partition of `topic`. */
+export async function partitionOffsets(kafka: Kafka, topic: string): Promise<{ partition: number; low: string; high: string }[]> {
+  return withAdmin(kafka, async (admin) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high })));
+}
+
 /** The current end offset of every partition of `topic`. */
 export async function endOffsets(kafka: Kafka, topic: string): Promise<{ partition: number; offset: string }[]> {
-  return withAdmin(kafka, async (admin) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })));
+  return (await partitionOffsets(kafka, topic)).map((p) => ({ partition: p.partition, offset: p.high }));
 }
 
 export { topicNames, type TopicNames };

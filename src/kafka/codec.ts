@@ -14,6 +14,7 @@ import { valueSubject, type SchemaName } from './topics.ts';
 const SCHEMA_FILES: Record<SchemaName, string> = {
   NotificationEvent: 'notification-event.avsc',
   Notification: 'notification.avsc',
+  DedupeEntry: 'dedupe-entry.avsc',
 };
 
 /** The schema's JSON as written in schemas/. */

@@ -44,6 +44,26 @@ export interface SinkBatch<O> {
   nextOffset: string;
 }
 
+/**
+ * What a stateful processor knows between records, per partition it owns.
+ * Changes are staged while a batch is decided and kept only once the sink has
+ * committed the batch.
+ */
+export interface ProcessorState<S, O> {
+  /** loads what deciding this partition's records needs (restores a table) */
+  prepare(partition: number): Promise<void>;
+  /** the state decide gets */
+  view(partition: number): S;
+  /** applies one record's outputs to the state, staged */
+  evolve(partition: number, outputs: readonly O[]): void;
+  /** outputs due at the end of a batch, such as expiry tombstones */
+  afterBatch?(partition: number, ctx: DecideContext): O[];
+  commit(partition: number): void;
+  rollback(partition: number): void;
+  /** forgets everything; called on every rebalance */
+  reset(): void;
+}
+
 export interface Sink<O> {
   /**
    * How input offsets are committed: inside the sink's own transaction
@@ -51,6 +71,8 @@ export interface Sink<O> {
    * ('after-apply'; the sink keeps the truth elsewhere), or never ('none').
    */
   readonly offsets: 'sink' | 'after-apply' | 'none';
+  /** Called before a batch of a partition is decided, e.g. to fence a previous owner. */
+  prepare?(topic: string, partition: number): Promise<void>;
   /** Offsets to start from on assignment, when the sink keeps them itself. */
   startOffsets?(topic: string, partitions: number[]): Promise<{ partition: number; offset: string }[]>;
   /** Writes one partition's batch; must be atomic with its offsets when `offsets` is 'sink'. */
@@ -58,14 +80,15 @@ export interface Sink<O> {
   close(): Promise<void>;
 }
 
-export interface ProcessorSpec<I, O> {
+export interface ProcessorSpec<I, O, S = undefined> {
   /** processor name: part of its consumer group, transactional ids and logs */
   name: string;
   groupId: string;
   input: { topic: string; schema: SchemaName };
   /** pure logic; throws a poison TidingsError for input it must reject */
-  decide(record: InputRecord<I>, ctx: DecideContext): O[];
+  decide(record: InputRecord<I>, state: S, ctx: DecideContext): O[];
   sink: Sink<O>;
+  state?: ProcessorState<S, O>;
   /** start from the beginning of the log when the group has no offsets (false: from the end) */
   fromBeginning: boolean;
 }
@@ -94,7 +117,7 @@ export interface RunningProcessor {
   stop(): Promise<void>;
 }
 
-export async function startProcessor<I, O>(spec: ProcessorSpec<I, O>, deps: RunnerDeps): Promise<RunningProcessor> {
+export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I, O, S>, deps: RunnerDeps): Promise<RunningProcessor> {
   const log = deps.log.child({ processor: spec.name, topic: spec.input.topic });
   const clock = deps.clock ?? Date.now;
   const stats: ProcessorStats = { records: 0, deadLettered: 0, batches: 0 };
@@ -113,6 +136,8 @@ export async function startProcessor<I, O>(spec: ProcessorSpec<I, O>, deps: Runn
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => { markReady = resolve; });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    // Another instance may have owned a partition since we last did: state is restored again on next use.
+    spec.state?.reset();
     log.info({ partitions: payload.memberAssignment[spec.input.topic] ?? [] }, 'partitions assigned');
   });
 
@@ -142,16 +167,31 @@ export async function startProcessor<I, O>(spec: ProcessorSpec<I, O>, deps: Runn
     }
   });
 
-  const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload) => {
+  const handleBatch = async (payload: EachBatchPayload) => {
+    try {
+      await processBatch(payload);
+    } catch (err) {
+      // Nothing staged while deciding a batch that did not commit may survive it.
+      spec.state?.rollback(payload.batch.partition);
+      throw err;
+    }
+  };
+
+  const processBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload) => {
     const sinkBatch: SinkBatch<O> = { topic: batch.topic, partition: batch.partition, items: [], deadLetters: [], nextOffset: '' };
+    const state = spec.state;
+    await spec.sink.prepare?.(batch.topic, batch.partition);
+    await state?.prepare(batch.partition);
     let last: string | undefined;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
       const where = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       try {
         const value = (await deps.codec.decode(spec.input.schema, message.value)) as I;
-        const ctx = decideContext(clock);
-        sinkBatch.items.push({ offset: message.offset, outputs: spec.decide({ ...where, key: message.key?.toString('utf8') ?? null, value, headers: headerStrings(message.headers) }, ctx) });
+        const record = { ...where, key: message.key?.toString('utf8') ?? null, value, headers: headerStrings(message.headers) };
+        const outputs = spec.decide(record, state ? state.view(batch.partition) : (undefined as S), decideContext(clock));
+        state?.evolve(batch.partition, outputs);
+        sinkBatch.items.push({ offset: message.offset, outputs });
       } catch (err) {
         if (errorKind(err) !== 'poison') throw err;
         const reason = (err as Error).message;
@@ -160,13 +200,22 @@ export async function startProcessor<I, O>(spec: ProcessorSpec<I, O>, deps: Runn
       }
       last = message.offset;
     }
-    if (last === undefined) return;
+    if (last === undefined) {
+      state?.rollback(batch.partition);
+      return;
+    }
+    const due = state?.afterBatch?.(batch.partition, decideContext(clock)) ?? [];
+    if (due.length > 0) {
+      state?.evolve(batch.partition, due);
+      sinkBatch.items.push({ offset: last, outputs: due });
+    }
     sinkBatch.nextOffset = (BigInt(last) + 1n).toString();
     await withRetry(() => spec.sink.apply(sinkBatch), {
       ...DEFAULT_RETRY,
       shouldStop: () => stopping,
       onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs, partition: batch.partition }, 'sink failed, retrying'),
     });
+    state?.commit(batch.partition);
     resolveOffset(last);
     if (spec.sink.offsets === 'after-apply') await commitOffsetsIfNecessary();
     stats.records += sinkBatch.items.length;

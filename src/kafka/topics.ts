@@ -5,7 +5,7 @@
  */
 const DAY = 24 * 60 * 60 * 1000; // ms
 
-export type SchemaName = 'NotificationEvent' | 'Notification';
+export type SchemaName = 'NotificationEvent' | 'Notification' | 'DedupeEntry';
 
 export interface TopicSpec {
   /** name without the deployment prefix */
@@ -23,7 +23,7 @@ export interface TopicSpec {
 export const TOPICS = {
   events: { base: 'notification.events', key: 'source_key', value: 'NotificationEvent', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'what happened, from producers and POST /v1/events' },
   eventsDlq: { base: 'notification.events.dlq', key: 'original key', value: 'original bytes', cleanup: 'delete', retentionMs: 90 * DAY, doc: 'undecodable or invalid events, reason in headers' },
-  dedupe: { base: 'notification.dedupe', key: 'source_key', value: 'not yet defined', cleanup: 'compact,delete', retentionMs: 7 * DAY, doc: 'changelog of the dedupe store' },
+  dedupe: { base: 'notification.dedupe', key: 'source_key', value: 'DedupeEntry', cleanup: 'compact,delete', retentionMs: 7 * DAY, doc: 'changelog of the dedupe store' },
   accepted: { base: 'notification.accepted', key: 'user_id', value: 'Notification', cleanup: 'delete', retentionMs: -1, doc: 'the event store: one record per recipient' },
   acceptedDlq: { base: 'notification.accepted.dlq', key: 'original key', value: 'original bytes', cleanup: 'delete', retentionMs: 90 * DAY, doc: 'accepted records a projection could not apply, reason in headers' },
   preferences: { base: 'notification.preferences', key: 'user_id', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'preference sets' },
@@ -54,10 +54,10 @@ export function valueSubject(topicName: string): string {
 }
 
 /** Broker configs for a topic. */
-export function topicConfig(spec: TopicSpec): { name: string; value: string }[] {
+export function topicConfig(spec: TopicSpec, retentionMs = spec.retentionMs): { name: string; value: string }[] {
   const entries = [
     { name: 'cleanup.policy', value: spec.cleanup },
-    { name: 'retention.ms', value: String(spec.retentionMs) },
+    { name: 'retention.ms', value: String(retentionMs) },
   ];
   // A compacted topic keeps the latest value per key; let the cleaner run soon after a segment rolls.
   if (spec.cleanup !== 'delete') entries.push({ name: 'min.cleanable.dirty.ratio', value: '0.1' }, { name: 'segment.ms', value: String(DAY) });

@@ -18,7 +18,10 @@ import { deadLetterHeaders, type Sink, type SinkBatch } from './runner.ts';
 export interface OutRecord {
   topic: string;
   key: string;
+  /** encoded with the topic's schema; null writes a tombstone */
   value: unknown;
+  /** a changelog record goes to the partition of the input it belongs to */
+  partition?: number;
   headers?: Record<string, string>;
 }
 
@@ -30,7 +33,8 @@ export interface TransactionalSinkOptions<O> {
   /** prefix of the transactional ids, unique per processor and deployment */
   transactionalIdPrefix: string;
   deadLetterTopic: string;
-  toRecords(output: O): OutRecord[];
+  /** the records an output becomes; `partition` is the input partition of the batch */
+  toRecords(output: O, partition: number): OutRecord[];
   clock?: () => number;
 }
 
@@ -58,6 +62,13 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
   return {
     offsets: 'sink',
 
+    // Initialising the partition's transactional producer fences its previous
+    // owner and aborts whatever transaction that owner left open, before any
+    // state of the partition is restored from a changelog.
+    async prepare(topic, partition) {
+      await producerFor(topic, partition);
+    },
+
     async apply(batch: SinkBatch<O>) {
       // Encode before the transaction opens: a bad output is a bug, not a reason to abort half-way.
       const byTopic = new Map<string, Message[]>();
@@ -68,8 +79,9 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
       };
       for (const item of batch.items) {
         for (const output of item.outputs) {
-          for (const record of options.toRecords(output)) {
-            add(record.topic, { key: record.key, value: await options.codec.encode(record.topic, record.value), headers: record.headers });
+          for (const record of options.toRecords(output, batch.partition)) {
+            const value = record.value === null ? null : await options.codec.encode(record.topic, record.value);
+            add(record.topic, { key: record.key, value, partition: record.partition, headers: record.headers });
           }
         }
       }

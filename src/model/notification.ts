@@ -8,7 +8,9 @@ export type Severity = (typeof SEVERITIES)[number];
 /** notification.events: what happened. */
 export interface NotificationEvent {
   event_id: string | null;
-  user_id: string;
+  /** the one recipient, or null when `audience` lists them */
+  user_id: string | null;
+  audience: { user_ids: string[] } | null;
   type: string;
   title: string;
   message: string;
@@ -44,7 +46,22 @@ export interface Notification {
   created_at: number;
 }
 
-/** The deduplication key: `source_type:source_id:type:user_id`. */
-export function sourceKey(event: Pick<NotificationEvent, 'source_type' | 'source_id' | 'type' | 'user_id'>): string {
-  return `${event.source_type}:${event.source_id}:${event.type}:${event.user_id}`;
+type SourceFields = Pick<NotificationEvent, 'source_type' | 'source_id' | 'type'>;
+
+/** The deduplication key of one recipient: `source_type:source_id:type:user_id`. */
+export function sourceKey(event: SourceFields, userId: string): string {
+  return `${event.source_type}:${event.source_id}:${event.type}:${userId}`;
+}
+
+/** Everyone an event is for, each once, in the order given. */
+export function recipientsOf(event: Pick<NotificationEvent, 'user_id' | 'audience'>): string[] {
+  return event.user_id !== null ? [event.user_id] : [...new Set(event.audience?.user_ids ?? [])];
+}
+
+/**
+ * The key an event belongs under on notification.events: its source key when it
+ * has one recipient, `source_type:source_id:type:*` when it has an audience.
+ */
+export function eventKey(event: SourceFields & Pick<NotificationEvent, 'user_id'>): string {
+  return sourceKey(event, event.user_id ?? '*');
 }

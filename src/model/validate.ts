@@ -5,20 +5,26 @@
 import type { NotificationEvent } from './notification.ts';
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_.-]{0,99}$/;
-const LIMITS = { title: 200, message: 5_000, data: 64 * 1024, id: 200 } as const; // characters
+const LIMITS = { title: 200, message: 5_000, data: 64 * 1024, id: 200, audience: 10_000 } as const; // characters, recipients
 
 /** Every way `event` breaks the rules, as "field: reason"; empty when it is fine. */
 export function eventViolations(event: NotificationEvent): string[] {
   const reasons: string[] = [];
-  const required = (field: 'user_id' | 'source_type' | 'source_id' | 'title', max: number) => {
-    const value = event[field];
+  const required = (field: string, value: string, max: number) => {
     if (value.trim().length === 0) reasons.push(`${field}: must not be empty`);
     else if (value.length > max) reasons.push(`${field}: longer than ${max} characters`);
   };
-  required('user_id', LIMITS.id);
-  required('source_type', LIMITS.id);
-  required('source_id', LIMITS.id);
-  required('title', LIMITS.title);
+  const audience = event.audience?.user_ids ?? [];
+  if (event.user_id !== null && audience.length > 0) reasons.push('audience: give either user_id or audience, not both');
+  else if (event.user_id === null && audience.length === 0) reasons.push('user_id: needed, or an audience with at least one user id');
+  if (event.user_id !== null) required('user_id', event.user_id, LIMITS.id);
+  if (audience.length > LIMITS.audience) reasons.push(`audience.user_ids: more than ${LIMITS.audience} recipients`);
+  audience.forEach((id, i) => required(`audience.user_ids.${i}`, id, LIMITS.id));
+  required('source_type', event.source_type, LIMITS.id);
+  required('source_id', event.source_id, LIMITS.id);
+  required('title', event.title, LIMITS.title);
+  // ":" separates the parts of the source key, which names the notification.
+  if (event.source_type.includes(':')) reasons.push('source_type: must not contain ":"');
   if (!TYPE_PATTERN.test(event.type)) reasons.push('type: must be lower-case letters, digits, "_", "-" or "." and start with a letter (at most 100)');
   if (event.message.length > LIMITS.message) reasons.push(`message: longer than ${LIMITS.message} characters`);
   if (event.data !== null) {

@@ -40,8 +40,8 @@ describe('HTTP', () => {
     const body = valid(user);
     const response = await post(body);
     expect(response.status).toBe(202);
-    const key = sourceKey({ ...body });
-    expect(await response.json()).toMatchObject({ status: 'accepted', source_key: key, notification_id: stableId(key) });
+    const key = sourceKey(body, user);
+    expect(await response.json()).toMatchObject({ status: 'accepted', source_key: key, notification_ids: { [user]: stableId(key) } });
     const frame = await waitFor(() => client.frames.find((f) => f.type === 'notification'), 'the frame');
     expect(frame).toMatchObject({ notification: { id: stableId(key), category: 'security', severity: 'warning', data: { ip: '203.0.113.7' } } });
     client.socket.close();

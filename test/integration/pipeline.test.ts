@@ -9,7 +9,7 @@ import { Kafka, Partitioners, type Producer } from 'kafkajs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import pg from 'pg';
 import { readSchema } from '../../src/kafka/codec.ts';
-import { sourceKey, type NotificationEvent } from '../../src/model/notification.ts';
+import { eventKey, sourceKey, type NotificationEvent } from '../../src/model/notification.ts';
 import { stableId } from '../../src/model/ids.ts';
 import { startHarness, waitFor, connectClient, type Harness } from './harness.ts';
 
@@ -42,6 +42,7 @@ describe('one event end to end', () => {
   const event = (userId: string, overrides: Partial<NotificationEvent> = {}): NotificationEvent => ({
     event_id: randomUUID(),
     user_id: userId,
+    audience: null,
     type: 'job_completed',
     title: 'Job finished',
     message: 'All 3 tasks finished',
@@ -55,7 +56,7 @@ describe('one event end to end', () => {
   });
 
   const produce = async (e: NotificationEvent) => {
-    await producer.send({ topic: h.tidings.topics.events, messages: [{ key: sourceKey(e), value: await registry.encode(schemaId, e) }] });
+    await producer.send({ topic: h.tidings.topics.events, messages: [{ key: eventKey(e), value: await registry.encode(schemaId, e) }] });
   };
 
   const rowsOf = async (userId: string) => (await db.query('select * from notifications where user_id = $1 order by created_at', [userId])).rows;
@@ -72,7 +73,7 @@ describe('one event end to end', () => {
     expect(frame).toMatchObject({
       type: 'notification',
       notification: {
-        id: stableId(sourceKey(e)),
+        id: stableId(sourceKey(e, user)),
         type: 'job_completed',
         category: 'job',
         severity: 'success',
@@ -85,7 +86,7 @@ describe('one event end to end', () => {
       },
     });
     const rows = await waitFor(async () => ((await rowsOf(user)).length === 1 ? rowsOf(user) : undefined), 'the notification row');
-    expect(rows[0]).toMatchObject({ id: stableId(sourceKey(e)), user_id: user, type: 'job_completed', category: 'job', source_key: sourceKey(e), data: { job_id: 42 } });
+    expect(rows[0]).toMatchObject({ id: stableId(sourceKey(e, user)), user_id: user, type: 'job_completed', category: 'job', source_key: sourceKey(e, user), data: { job_id: 42 } });
     expect(other.frames.filter((f) => f.type === 'notification')).toEqual([]);
     client.socket.close();
     other.socket.close();
@@ -131,13 +132,13 @@ describe('one event end to end', () => {
     expect(letters[0]?.headers).toMatchObject({
       'x-tidings-error-code': 'TIDINGS_UNDECODABLE',
       'x-tidings-original-topic': h.tidings.topics.events,
-      'x-tidings-processor': 'accept',
+      'x-tidings-processor': 'dedupe',
     });
     expect(letters[0]?.headers['x-tidings-error-reason']).toMatch(/wire format/);
-    expect(letters[1]?.key).toBe(sourceKey(invalid));
+    expect(letters[1]?.key).toBe(eventKey(invalid));
     expect(letters[1]?.headers['x-tidings-error-code']).toBe('TIDINGS_INVALID');
     expect(letters[1]?.headers['x-tidings-error-reason']).toMatch(/^invalid: type:/);
     const rows = await rowsOf(user);
-    expect(rows.map((r) => r.id)).toEqual([stableId(sourceKey(good))]);
+    expect(rows.map((r) => r.id)).toEqual([stableId(sourceKey(good, user))]);
   });
 });

@@ -8,7 +8,7 @@ describe('eventFromBody', () => {
   it('given the minimal JSON body, then defaults fill the optional fields', () => {
     expect(eventFromBody(minimal, now)).toEqual({
       ok: true,
-      event: { ...minimal, event_id: null, action_url: null, severity: 'info', data: null, occurred_at: now },
+      event: { ...minimal, event_id: null, audience: null, action_url: null, severity: 'info', data: null, occurred_at: now },
     });
   });
 

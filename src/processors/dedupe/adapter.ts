@@ -1,0 +1,111 @@
+/**
+ * Wires the dedupe processor: notification.events → notification.accepted and
+ * the notification.dedupe changelog, one Kafka transaction per batch. Its state
+ * is a table per owned partition, restored from the changelog's partition of
+ * the same number (changelog records are written to the input's partition).
+ */
+import type { Kafka } from '../../kafka/client.ts';
+import type { Codec } from '../../kafka/codec.ts';
+import type { TopicNames } from '../../kafka/topics.ts';
+import type { ProcessorSpec, ProcessorState } from '../../kafka/runner.ts';
+import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
+import { createTable } from '../../kafka/table.ts';
+import type { Logger } from '../../logger.ts';
+import type { NotificationEvent } from '../../model/notification.ts';
+import { assertNever } from '../../assert-never.ts';
+import { decideDedupe, expireDedupe, type DedupeEntry, type DedupeOutput, type DedupeState } from './decide.ts';
+
+const EXPIRY_EVERY = 60_000; // ms between expiry scans of a partition
+const EXPIRY_BATCH = 500; // tombstones per scan at most
+
+export interface DedupeDeps {
+  kafka: Kafka;
+  codec: Codec;
+  topics: TopicNames;
+  prefix: string;
+  /** ms a source key is remembered */
+  windowMs: number;
+  log: Logger;
+}
+
+export interface DedupeCounters {
+  accepted: number;
+  duplicates: number;
+  repartitioned: number;
+  expired: number;
+}
+
+export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEvent, DedupeOutput, DedupeState> & { counters: DedupeCounters } {
+  const groupId = `${deps.prefix}tidings.dedupe`;
+  const { topics } = deps;
+  const counters: DedupeCounters = { accepted: 0, duplicates: 0, repartitioned: 0, expired: 0 };
+  const table = createTable<DedupeEntry>({
+    kafka: deps.kafka,
+    topic: topics.dedupe,
+    decode: async (value) => (await deps.codec.decode('DedupeEntry', value)) as DedupeEntry,
+    log: deps.log,
+  });
+  const lastExpiry = new Map<number, number>();
+
+  const state: ProcessorState<DedupeState, DedupeOutput> = {
+    prepare: (partition) => table.load(partition),
+    view: (partition) => ({ windowMs: deps.windowMs, seen: (key) => table.get(partition, key) }),
+    evolve(partition, outputs) {
+      for (const output of outputs) {
+        if (output.kind === 'remember') table.stage(partition, output.entry.source_key, output.entry);
+        else if (output.kind === 'forget') table.stage(partition, output.sourceKey, undefined);
+      }
+    },
+    afterBatch(partition, ctx) {
+      if (ctx.now - (lastExpiry.get(partition) ?? 0) < EXPIRY_EVERY) return [];
+      lastExpiry.set(partition, ctx.now);
+      return expireDedupe(table.entries(partition), ctx.now, deps.windowMs, EXPIRY_BATCH);
+    },
+    commit: (partition) => table.commit(partition),
+    rollback: (partition) => table.rollback(partition),
+    reset() {
+      table.reset();
+      lastExpiry.clear();
+    },
+  };
+
+  const toRecords = (output: DedupeOutput, partition: number): OutRecord[] => {
+    switch (output.kind) {
+      case 'repartition':
+        counters.repartitioned += 1;
+        return [{ topic: topics.events, key: output.key, value: output.event }];
+      case 'remember':
+        return [{ topic: topics.dedupe, key: output.entry.source_key, value: output.entry, partition }];
+      case 'accepted':
+        counters.accepted += 1;
+        return [{ topic: topics.accepted, key: output.notification.user_id, value: output.notification }];
+      case 'duplicate':
+        counters.duplicates += 1;
+        return [];
+      case 'forget':
+        counters.expired += 1;
+        return [{ topic: topics.dedupe, key: output.sourceKey, value: null, partition }];
+      default:
+        return assertNever(output);
+    }
+  };
+
+  return {
+    name: 'dedupe',
+    groupId,
+    input: { topic: topics.events, schema: 'NotificationEvent' },
+    fromBeginning: true,
+    decide: (record, view, ctx) => decideDedupe(record, view, ctx),
+    state,
+    counters,
+    sink: createTransactionalSink<DedupeOutput>({
+      kafka: deps.kafka,
+      codec: deps.codec,
+      processor: 'dedupe',
+      groupId,
+      transactionalIdPrefix: groupId,
+      deadLetterTopic: topics.eventsDlq,
+      toRecords,
+    }),
+  };
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { decideDedupe, expireDedupe, type DedupeEntry, type DedupeState } from '../../src/processors/dedupe/decide.ts';
+import type { DecideContext } from '../../src/processors/context.ts';
+import type { NotificationEvent } from '../../src/model/notification.ts';
+import { stableId } from '../../src/model/ids.ts';
+import { ValidationError } from '../../src/errors.ts';
+
+const HOUR = 3_600_000;
+const ctx: DecideContext = { now: 1_700_000_000_000, newId: () => 'random-id', stableId };
+
+const event = (overrides: Partial<NotificationEvent> = {}): NotificationEvent => ({
+  event_id: 'evt-1',
+  user_id: 'u1',
+  audience: null,
+  type: 'job_failed',
+  title: 'Job failed',
+  message: 'Task 3 ran out of memory',
+  severity: 'error',
+  data: '{"job_id":7}',
+  action_url: null,
+  source_type: 'job',
+  source_id: '7',
+  occurred_at: 1_699_999_999_000,
+  ...overrides,
+});
+
+/** A state that has seen the given entries. */
+const given = (...entries: DedupeEntry[]): DedupeState => {
+  const map = new Map(entries.map((e) => [e.source_key, e]));
+  return { windowMs: 168 * HOUR, seen: (key) => map.get(key) };
+};
+const nothingSeen = given();
+
+describe('decideDedupe', () => {
+  it('given a new source key under its own key, when decided, then it is remembered and accepted with a stable id', () => {
+    const outputs = decideDedupe({ key: 'job:7:job_failed:u1', value: event() }, nothingSeen, ctx);
+    const id = stableId('job:7:job_failed:u1');
+    expect(outputs).toEqual([
+      { kind: 'remember', entry: { source_key: 'job:7:job_failed:u1', notification_id: id, first_seen_at: ctx.now } },
+      {
+        kind: 'accepted',
+        notification: {
+          id, user_id: 'u1', type: 'job_failed', category: 'job', severity: 'error', title: 'Job failed', message: 'Task 3 ran out of memory',
+          data: '{"job_id":7}', action_url: null, source_type: 'job', source_id: '7', source_key: 'job:7:job_failed:u1', event_id: 'evt-1',
+          occurred_at: 1_699_999_999_000, created_at: ctx.now,
+        },
+      },
+    ]);
+  });
+
+  it('given a source key seen inside the window, when decided again, then it is a duplicate and nothing is accepted', () => {
+    const state = given({ source_key: 'job:7:job_failed:u1', notification_id: 'n', first_seen_at: ctx.now - HOUR });
+    expect(decideDedupe({ key: 'job:7:job_failed:u1', value: event({ event_id: 'retry' }) }, state, ctx)).toEqual([
+      { kind: 'duplicate', sourceKey: 'job:7:job_failed:u1' },
+    ]);
+  });
+
+  it('given a source key seen longer ago than the window, when decided, then it is accepted again', () => {
+    const state = given({ source_key: 'job:7:job_failed:u1', notification_id: 'n', first_seen_at: ctx.now - 168 * HOUR });
+    expect(decideDedupe({ key: 'job:7:job_failed:u1', value: event() }, state, ctx).map((o) => o.kind)).toEqual(['remember', 'accepted']);
+  });
+
+  it('given an event under another key, when decided, then it is only repartitioned under its source key', () => {
+    const e = event();
+    expect(decideDedupe({ key: 'some-producer-key', value: e }, nothingSeen, ctx)).toEqual([{ kind: 'repartition', key: 'job:7:job_failed:u1', event: e }]);
+    expect(decideDedupe({ key: null, value: e }, nothingSeen, ctx)).toEqual([{ kind: 'repartition', key: 'job:7:job_failed:u1', event: e }]);
+  });
+
+  it('given an audience, when decided, then each new recipient gets one notification and a seen one is a duplicate', () => {
+    const e = event({ user_id: null, audience: { user_ids: ['a', 'b', 'a', 'c'] }, source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
+    const state = given({ source_key: 'maintenance:m1:maintenance_announcement:b', notification_id: 'x', first_seen_at: ctx.now - 1 });
+    const outputs = decideDedupe({ key: 'maintenance:m1:maintenance_announcement:*', value: e }, state, ctx);
+    expect(outputs.map((o) => (o.kind === 'accepted' ? `accepted ${o.notification.user_id}` : o.kind === 'duplicate' ? `duplicate ${o.sourceKey}` : o.kind))).toEqual([
+      'remember', 'accepted a',
+      'duplicate maintenance:m1:maintenance_announcement:b',
+      'remember', 'accepted c',
+    ]);
+    const ids = outputs.flatMap((o) => (o.kind === 'accepted' ? [o.notification.id] : []));
+    expect(ids).toEqual([stableId('maintenance:m1:maintenance_announcement:a'), stableId('maintenance:m1:maintenance_announcement:c')]);
+  });
+
+  it('given an event without data, when accepted, then the notification carries an empty object', () => {
+    const accepted = decideDedupe({ key: 'job:7:job_failed:u1', value: event({ data: null }) }, nothingSeen, ctx)[1];
+    expect(accepted?.kind === 'accepted' && accepted.notification.data).toBe('{}');
+  });
+
+  it('given a type outside the catalogue, when accepted, then its category is custom', () => {
+    const accepted = decideDedupe({ key: 'job:7:invoice_paid:u1', value: event({ type: 'invoice_paid' }) }, nothingSeen, ctx)[1];
+    expect(accepted?.kind === 'accepted' && accepted.notification.category).toBe('custom');
+  });
+
+  it('given an event that breaks several rules, when decided, then it is poison with every reason', () => {
+    let thrown: unknown;
+    try {
+      decideDedupe({ key: 'k', value: event({ user_id: ' ', type: 'Bad Type', data: '[1]', action_url: 'ftp://x', source_type: 'a:b' }) }, nothingSeen, ctx);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect((thrown as ValidationError).kind).toBe('poison');
+    expect((thrown as ValidationError).reasons).toEqual([
+      'user_id: must not be empty',
+      'source_type: must not contain ":"',
+      'type: must be lower-case letters, digits, "_", "-" or "." and start with a letter (at most 100)',
+      'data: must be a JSON object',
+      'action_url: must be an http(s) URL',
+    ]);
+  });
+
+  it('given neither a user nor an audience, or both, when decided, then it is poison', () => {
+    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null }) }, nothingSeen, ctx)).toThrow('user_id: needed, or an audience with at least one user id');
+    expect(() => decideDedupe({ key: 'k', value: event({ audience: { user_ids: ['x'] } }) }, nothingSeen, ctx)).toThrow('give either user_id or audience, not both');
+    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null, audience: { user_ids: ['ok', ''] } }) }, nothingSeen, ctx)).toThrow('audience.user_ids.1: must not be empty');
+  });
+});
+
+describe('expireDedupe', () => {
+  const entry = (key: string, ageHours: number): [string, DedupeEntry] => [key, { source_key: key, notification_id: key, first_seen_at: ctx.now - ageHours * HOUR }];
+
+  it('given keys older and younger than the window, when expired, then only the old ones get tombstones', () => {
+    expect(expireDedupe([entry('old', 200), entry('young', 1), entry('edge', 168)], ctx.now, 168 * HOUR, 10)).toEqual([
+      { kind: 'forget', sourceKey: 'old' },
+      { kind: 'forget', sourceKey: 'edge' },
+    ]);
+  });
+
+  it('given more expired keys than the limit, when expired, then at most the limit are forgotten this time', () => {
+    expect(expireDedupe([entry('a', 200), entry('b', 200), entry('c', 200)], ctx.now, 168 * HOUR, 2)).toHaveLength(2);
+  });
+});
