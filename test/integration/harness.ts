@@ -5,6 +5,7 @@
 import { inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { ensureDatabase } from '../../src/db/pool.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -43,10 +44,51 @@ export async function isolatedSettings(extra: Record<string, string> = {}): Prom
 }
 
 export async function startHarness(extra: Record<string, string> = {}): Promise<Harness> {
-  const { id, env, endpoints } = await isolatedSettings(extra);
-  const config = loadConfig(env);
-  const tidings = await startTidings({ config, endpoints, log: createLogger(config.logLevel) });
-  return { id, config, endpoints, tidings, auth: createAuthenticator({ secret: endpoints.jwtSecret }), stop: () => tidings.stop() };
+  const settings = await isolatedSettings(extra);
+  return startWith(settings);
+}
+
+/** Starts (again) a Tidings on settings from isolatedSettings: same topics, groups and database. */
+export async function startWith(settings: { id: string; env: Record<string, string>; endpoints: Endpoints }, extra: Record<string, string> = {}): Promise<Harness> {
+  const config = loadConfig({ ...settings.env, ...extra });
+  const tidings = await startTidings({ config, endpoints: settings.endpoints, log: createLogger(config.logLevel) });
+  return { id: settings.id, config, endpoints: settings.endpoints, tidings, auth: createAuthenticator({ secret: settings.endpoints.jwtSecret }), stop: () => tidings.stop() };
+}
+
+/**
+ * Every record of `topic` up to its current end, read with read_committed: what
+ * a downstream consumer would see. Values are decoded with `decode`.
+ */
+export async function readTopic<T>(brokers: string[], topic: string, decode: (value: Buffer) => Promise<T>): Promise<{ partition: number; offset: string; key: string | undefined; value: T | null }[]> {
+  const kafka = new Kafka({ clientId: 'test-reader', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, { low: BigInt(p.low), high: BigInt(p.high) }]));
+  await admin.disconnect();
+  const pending = new Set([...ends].filter(([, o]) => o.high > o.low).map(([p]) => p));
+  const records: { partition: number; offset: string; key: string | undefined; value: T | null }[] = [];
+  if (pending.size === 0) return records;
+  const consumer = kafka.consumer({ groupId: `test-reader-${randomBytes(6).toString('hex')}`, readUncommitted: false });
+  let done: () => void = () => {};
+  const finished = new Promise<void>((resolve) => { done = resolve; });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (BigInt(payload.lastOffset) + 1n >= (ends.get(payload.partition)?.high ?? 0n)) pending.delete(payload.partition);
+    if (pending.size === 0) done();
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        if (BigInt(m.offset) >= (ends.get(batch.partition)?.high ?? 0n)) break;
+        records.push({ partition: batch.partition, offset: m.offset, key: m.key?.toString(), value: m.value === null ? null : await decode(m.value) });
+      }
+    },
+  });
+  await Promise.race([finished, new Promise((_, reject) => setTimeout(() => reject(new Error(`reading ${topic} took over 30 s`)), 30_000))]);
+  await consumer.disconnect();
+  return records;
 }
 
 /** Polls `probe` until it returns a value other than undefined; fails after `timeoutMs`. */
@@ -71,4 +113,44 @@ export async function connectClient(url: string, token: string, origin?: string)
     socket.once('error', reject);
   });
   return { socket, frames };
+}
+
+/** Offset of the last data record (not a commit marker) per partition. */
+async function lastDataOffsets(brokers: string[], topic: string): Promise<Map<number, bigint>> {
+  const last = new Map<number, bigint>();
+  for (const r of await readTopic(brokers, topic, async () => null)) {
+    const offset = BigInt(r.offset);
+    if (offset > (last.get(r.partition) ?? -1n)) last.set(r.partition, offset);
+  }
+  return last;
+}
+
+/**
+ * Waits until the dedupe processor has committed past every record of
+ * notification.events and the projector has stored offsets past every record
+ * of notification.accepted: nothing is in flight any more.
+ */
+export async function waitUntilProcessed(h: Harness, timeoutMs = 30_000): Promise<void> {
+  const brokers = h.endpoints.kafkaBrokers;
+  const topics = h.tidings.topics;
+  const group = (name: string) => h.tidings.processors.find((p) => p.name === name)?.groupId ?? '';
+  const kafka = new Kafka({ clientId: 'test-quiescence', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(async () => {
+      const events = await lastDataOffsets(brokers, topics.events);
+      const [committed] = await admin.fetchOffsets({ groupId: group('dedupe'), topics: [topics.events] });
+      const dedupeAt = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      for (const [partition, last] of events) if ((dedupeAt.get(partition) ?? -1n) <= last) return undefined;
+      const accepted = await lastDataOffsets(brokers, topics.accepted);
+      const stored = await h.tidings.pool.query<{ partition: number; next_offset: string }>(
+        'select partition, next_offset from consumer_offsets where group_id = $1 and topic = $2', [group('projector'), topics.accepted]);
+      const projectorAt = new Map(stored.rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+      for (const [partition, last] of accepted) if ((projectorAt.get(partition) ?? -1n) <= last) return undefined;
+      return true;
+    }, 'dedupe and projector to catch up', timeoutMs);
+  } finally {
+    await admin.disconnect();
+  }
 }
