@@ -6,6 +6,8 @@ import { inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { topicNames } from '../../src/kafka/topics.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { ensureDatabase } from '../../src/db/pool.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -125,32 +127,43 @@ async function lastDataOffsets(brokers: string[], topic: string): Promise<Map<nu
   return last;
 }
 
+/** What waitUntilProcessed needs to know of a deployment, in this process or another. */
+export interface Deployment {
+  brokers: string[];
+  prefix: string;
+  databaseUrl: string;
+}
+
+export function deploymentOf(h: Harness): Deployment {
+  return { brokers: h.endpoints.kafkaBrokers, prefix: h.config.topicPrefix, databaseUrl: h.endpoints.databaseUrl };
+}
+
 /**
  * Waits until the dedupe processor has committed past every record of
  * notification.events and the projector has stored offsets past every record
  * of notification.accepted: nothing is in flight any more.
  */
-export async function waitUntilProcessed(h: Harness, timeoutMs = 30_000): Promise<void> {
-  const brokers = h.endpoints.kafkaBrokers;
-  const topics = h.tidings.topics;
-  const group = (name: string) => h.tidings.processors.find((p) => p.name === name)?.groupId ?? '';
-  const kafka = new Kafka({ clientId: 'test-quiescence', brokers, logLevel: logLevel.NOTHING });
+export async function waitUntilProcessed(target: Harness | Deployment, timeoutMs = 30_000): Promise<void> {
+  const d = 'tidings' in target ? deploymentOf(target) : target;
+  const topics = topicNames(d.prefix);
+  const kafka = new Kafka({ clientId: 'test-quiescence', brokers: d.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
-  await admin.connect();
+  const db = new pg.Client({ connectionString: d.databaseUrl });
+  await Promise.all([admin.connect(), db.connect()]);
   try {
     await waitFor(async () => {
-      const events = await lastDataOffsets(brokers, topics.events);
-      const [committed] = await admin.fetchOffsets({ groupId: group('dedupe'), topics: [topics.events] });
+      const events = await lastDataOffsets(d.brokers, topics.events);
+      const [committed] = await admin.fetchOffsets({ groupId: `${d.prefix}tidings.dedupe`, topics: [topics.events] });
       const dedupeAt = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
       for (const [partition, last] of events) if ((dedupeAt.get(partition) ?? -1n) <= last) return undefined;
-      const accepted = await lastDataOffsets(brokers, topics.accepted);
-      const stored = await h.tidings.pool.query<{ partition: number; next_offset: string }>(
-        'select partition, next_offset from consumer_offsets where group_id = $1 and topic = $2', [group('projector'), topics.accepted]);
+      const accepted = await lastDataOffsets(d.brokers, topics.accepted);
+      const stored = await db.query<{ partition: number; next_offset: string }>(
+        'select partition, next_offset from consumer_offsets where group_id = $1 and topic = $2', [`${d.prefix}tidings.projector`, topics.accepted]);
       const projectorAt = new Map(stored.rows.map((r) => [r.partition, BigInt(r.next_offset)]));
       for (const [partition, last] of accepted) if ((projectorAt.get(partition) ?? -1n) <= last) return undefined;
       return true;
     }, 'dedupe and projector to catch up', timeoutMs);
   } finally {
-    await admin.disconnect();
+    await Promise.all([admin.disconnect(), db.end()]);
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * Exactly-once under failure: a process killed with SIGKILL mid-stream, and
+ * two instances sharing the partitions while they rebalance. After either,
+ * Postgres holds each notification once and notification.accepted, read with
+ * read_committed, holds each once.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { createKafka, topicNames } from '../../src/kafka/client.ts';
+import { createCodec } from '../../src/kafka/codec.ts';
+import { createPublisher, type Publisher } from '../../src/kafka/publisher.ts';
+import { createLogger } from '../../src/logger.ts';
+import { eventKey, type Notification, type NotificationEvent } from '../../src/model/notification.ts';
+import { isolatedSettings, startWith, waitFor, waitUntilProcessed, readTopic, type Harness } from './harness.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function events(count: number, tag: string): NotificationEvent[] {
+  return Array.from({ length: count }, (_, i) => ({
+    event_id: null, user_id: `user-${i % 40}`, audience: null, type: 'job_completed', title: `Job ${i}`, message: 'done', severity: 'info',
+    data: null, action_url: null, source_type: 'job', source_id: `${tag}-${i}`, occurred_at: Date.now(),
+  }));
+}
+
+async function publisherFor(settings: Awaited<ReturnType<typeof isolatedSettings>>): Promise<Publisher> {
+  const kafka = createKafka({ brokers: settings.endpoints.kafkaBrokers, clientId: 'test-load', log: createLogger('silent') });
+  const codec = createCodec(settings.endpoints.schemaRegistryUrl);
+  await codec.register([{ topic: topicNames(settings.env.TIDINGS_TOPIC_PREFIX!).events, schema: 'NotificationEvent' }]);
+  return createPublisher(kafka, codec);
+}
+
+async function publishAll(publisher: Publisher, topic: string, list: NotificationEvent[]): Promise<void> {
+  for (let i = 0; i < list.length; i += 200) {
+    await Promise.all(list.slice(i, i + 200).map((e) => publisher.publish(topic, eventKey(e), e)));
+  }
+}
+
+async function assertExactlyOnce(settings: Awaited<ReturnType<typeof isolatedSettings>>, expected: number): Promise<void> {
+  const db = new pg.Client({ connectionString: settings.endpoints.databaseUrl });
+  await db.connect();
+  const { rows } = await db.query('select count(*)::int as n, count(distinct source_key)::int as keys from notifications');
+  await db.end();
+  expect(rows[0]).toEqual({ n: expected, keys: expected });
+  const codec = createCodec(settings.endpoints.schemaRegistryUrl);
+  const log = await readTopic(settings.endpoints.kafkaBrokers, topicNames(settings.env.TIDINGS_TOPIC_PREFIX!).accepted, async (v) => (await codec.decode('Notification', v)) as Notification);
+  const ids = log.map((r) => (r.value as Notification).id);
+  expect(ids.length).toBe(expected);
+  expect(new Set(ids).size).toBe(expected);
+}
+
+describe('exactly once', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => { for (const c of children) c.kill('SIGKILL'); });
+
+  function startChild(env: Record<string, string>): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    return waitFor(() => (out.includes('Tidings is running at') ? child : undefined), 'the child to start', 90_000);
+  }
+
+  it('a processor killed with SIGKILL mid-stream and restarted loses nothing and duplicates nothing', async () => {
+    const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '3', TIDINGS_ROLES: 'dedupe,projector' });
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...settings.env, LOG_LEVEL: 'warn' };
+    let child = await startChild(env);
+
+    const unique = events(3_000, randomUUID());
+    const publisher = await publisherFor(settings);
+    const topic = topicNames(settings.env.TIDINGS_TOPIC_PREFIX!).events;
+    // Every event twice: the second copy must be recognised as a duplicate, across the crash too.
+    const publishing = publishAll(publisher, topic, [...unique, ...unique]);
+
+    const db = new pg.Client({ connectionString: settings.endpoints.databaseUrl });
+    await db.connect();
+    const count = async () => (await db.query('select count(*)::int as n from notifications')).rows[0].n as number;
+    await waitFor(async () => ((await count()) > 0 ? true : undefined), 'the first rows', 60_000);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const atKill = await count();
+    expect(atKill).toBeLessThan(unique.length); // killed mid-stream, not after the work was done
+
+    await publishing;
+    child = await startChild(env);
+    await waitUntilProcessed({ brokers: settings.endpoints.kafkaBrokers, prefix: settings.env.TIDINGS_TOPIC_PREFIX!, databaseUrl: settings.endpoints.databaseUrl }, 120_000);
+    await db.end();
+    await publisher.disconnect();
+    await assertExactlyOnce(settings, unique.length);
+    child.kill('SIGTERM');
+  }, 300_000);
+
+  it('two instances sharing the partitions, with rebalances in the middle, still deduplicate exactly', async () => {
+    const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '4', TIDINGS_ROLES: 'dedupe,projector' });
+    const publisher = await publisherFor(settings);
+    const topic = topicNames(settings.env.TIDINGS_TOPIC_PREFIX!).events;
+    const first = events(600, randomUUID());
+    const second = events(600, randomUUID());
+    let a: Harness | undefined;
+    let b: Harness | undefined;
+    try {
+      a = await startWith(settings, { TIDINGS_INSTANCE_ID: 'a' });
+      await publishAll(publisher, topic, first);
+      // B joins while A works through the first batch: partitions move from A to B.
+      b = await startWith(settings, { TIDINGS_INSTANCE_ID: 'b' });
+      await publishAll(publisher, topic, [...second, ...first]);
+      // A leaves while B works: its partitions move back.
+      await a.stop();
+      a = undefined;
+      await publishAll(publisher, topic, [...first, ...second]);
+      await waitUntilProcessed(b, 120_000);
+      await assertExactlyOnce(settings, first.length + second.length);
+    } finally {
+      await publisher.disconnect();
+      await a?.stop();
+      await b?.stop();
+    }
+  }, 300_000);
+});
