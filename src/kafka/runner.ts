@@ -11,6 +11,7 @@ import type { Kafka } from './client.ts';
 import type { Codec } from './codec.ts';
 import type { SchemaName } from './topics.ts';
 import { withRetry, DEFAULT_RETRY } from './retry.ts';
+import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { errorKind, TidingsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { DecideContext } from '../processors/context.ts';
@@ -84,7 +85,8 @@ export interface ProcessorSpec<I, O, S = undefined> {
   /** processor name: part of its consumer group, transactional ids and logs */
   name: string;
   groupId: string;
-  input: { topic: string; schema: SchemaName };
+  /** topics read, co-partitioned: partition p of each goes to the same member */
+  inputs: readonly { topic: string; schema: SchemaName }[];
   /** pure logic; throws a poison TidingsError for input it must reject */
   decide(record: InputRecord<I>, state: S, ctx: DecideContext): O[];
   sink: Sink<O>;
@@ -118,7 +120,8 @@ export interface RunningProcessor {
 }
 
 export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I, O, S>, deps: RunnerDeps): Promise<RunningProcessor> {
-  const log = deps.log.child({ processor: spec.name, topic: spec.input.topic });
+  const log = deps.log.child({ processor: spec.name });
+  const schemas = new Map(spec.inputs.map((i) => [i.topic, i.schema]));
   const clock = deps.clock ?? Date.now;
   const stats: ProcessorStats = { records: 0, deadLettered: 0, batches: 0 };
   let stopping = false;
@@ -131,6 +134,7 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     maxWaitTimeInMs: 250,
     readUncommitted: false, // see only committed transactions
     retry: { retries: 10, initialRetryTime: 300 },
+    partitionAssigners: [coPartitionedAssigner],
   });
 
   let markReady: () => void = () => {};
@@ -138,17 +142,17 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     // Another instance may have owned a partition since we last did: state is restored again on next use.
     spec.state?.reset();
-    log.info({ partitions: payload.memberAssignment[spec.input.topic] ?? [] }, 'partitions assigned');
+    log.info({ assignment: payload.memberAssignment }, 'partitions assigned');
   });
 
   if (spec.sink.startOffsets) {
     const startOffsets = spec.sink.startOffsets.bind(spec.sink);
     consumer.on(consumer.events.GROUP_JOIN, async ({ payload }) => {
-      const partitions = payload.memberAssignment[spec.input.topic] ?? [];
-      if (partitions.length === 0) return;
       try {
-        for (const { partition, offset } of await startOffsets(spec.input.topic, partitions)) {
-          consumer.seek({ topic: spec.input.topic, partition, offset });
+        for (const { topic } of spec.inputs) {
+          const partitions = payload.memberAssignment[topic] ?? [];
+          if (partitions.length === 0) continue;
+          for (const { partition, offset } of await startOffsets(topic, partitions)) consumer.seek({ topic, partition, offset });
         }
       } catch (err) {
         // The sink also skips what it already holds, so a missed seek only costs a re-read.
@@ -187,7 +191,7 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
       if (!isRunning() || isStale()) break;
       const where = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       try {
-        const value = (await deps.codec.decode(spec.input.schema, message.value)) as I;
+        const value = (await deps.codec.decode(schemas.get(batch.topic) as SchemaName, message.value)) as I;
         const record = { ...where, key: message.key?.toString('utf8') ?? null, value, headers: headerStrings(message.headers) };
         const outputs = spec.decide(record, state ? state.view(batch.partition) : (undefined as S), decideContext(clock));
         state?.evolve(batch.partition, outputs);
@@ -225,7 +229,7 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
   };
 
   await consumer.connect();
-  await consumer.subscribe({ topic: spec.input.topic, fromBeginning: spec.fromBeginning });
+  await consumer.subscribe({ topics: spec.inputs.map((i) => i.topic), fromBeginning: spec.fromBeginning });
   await consumer.run({
     autoCommit: spec.sink.offsets === 'after-apply',
     eachBatchAutoResolve: false,

@@ -93,7 +93,7 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
   return {
     name: 'dedupe',
     groupId,
-    input: { topic: topics.events, schema: 'NotificationEvent' },
+    inputs: [{ topic: topics.events, schema: 'NotificationEvent' }],
     fromBeginning: true,
     decide: (record, view, ctx) => decideDedupe(record, view, ctx),
     state,

@@ -51,7 +51,7 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<Notification,
   return {
     name: 'gateway',
     groupId: `${deps.prefix}tidings.gateway.${deps.instanceId}`,
-    input: { topic: deps.topics.accepted, schema: 'Notification' },
+    inputs: [{ topic: deps.topics.accepted, schema: 'Notification' }],
     fromBeginning: false,
     decide: (record) => decideGateway(record.value),
     sink,

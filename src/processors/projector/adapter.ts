@@ -14,7 +14,7 @@ export function projectorProcessor(deps: { pool: Pool; publisher: Publisher; top
   return {
     name: 'projector',
     groupId,
-    input: { topic: deps.topics.accepted, schema: 'Notification' },
+    inputs: [{ topic: deps.topics.accepted, schema: 'Notification' }],
     fromBeginning: true,
     decide: (record) => decideProjection(record.value),
     sink: createProjectionSink<ProjectorOutput>({
