@@ -64,7 +64,7 @@ const topicPrefix: Parser<string> = (raw) => {
   return raw;
 };
 
-export const ROLES = ['ingest', 'dedupe', 'projector', 'gateway'] as const;
+export const ROLES = ['ingest', 'dedupe', 'router', 'projector', 'gateway'] as const;
 export type Role = (typeof ROLES)[number];
 
 const roles: Parser<Role[]> = (raw) => {
@@ -93,6 +93,8 @@ export const SETTINGS = {
   partitions: { env: 'TIDINGS_PARTITIONS', doc: 'Partition count of every per-user topic (they are co-partitioned).', default: '6', parse: integer(1, 1000) },
   replicationFactor: { env: 'TIDINGS_REPLICATION_FACTOR', doc: 'Replication factor of the topics Tidings creates.', default: '1', parse: integer(1, 10) },
   dedupeWindowHours: { env: 'TIDINGS_DEDUPE_WINDOW_HOURS', doc: 'Hours a source key is remembered: a repeat within them is a duplicate. Also the retention of notification.dedupe.', default: '168', parse: integer(1, 24 * 366) },
+  globalWebhookUrl: { env: 'TIDINGS_GLOBAL_WEBHOOK_URL', doc: 'A webhook that receives every notification, whatever users chose (for example a team channel). Unset: none.', parse: url(['http:', 'https:']) },
+  globalWebhookFormat: { env: 'TIDINGS_GLOBAL_WEBHOOK_FORMAT', doc: 'Payload of the global webhook: generic (Standard Webhooks JSON), discord, slack or teams.', default: 'generic', parse: oneOf(['generic', 'discord', 'slack', 'teams'] as const) },
   jwtSecret: { env: 'TIDINGS_JWT_SECRET', doc: 'HS256 secret that signs the JWTs of browsers and API clients (32 characters or more). Unset with the local stack: a secret generated once under the stack folder.', parse: secret(32) },
   jwtIssuer: { env: 'TIDINGS_JWT_ISSUER', doc: 'Expected "iss" of JWTs, when set.', parse: text },
   jwtAudience: { env: 'TIDINGS_JWT_AUDIENCE', doc: 'Expected "aud" of JWTs, when set.', parse: text },

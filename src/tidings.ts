@@ -17,12 +17,15 @@ import { startProcessor, type RunningProcessor } from './kafka/runner.ts';
 import { createPool, ping, type Pool } from './db/pool.ts';
 import { migrate } from './db/migrate.ts';
 import { dedupeProcessor } from './processors/dedupe/adapter.ts';
+import { routerProcessor } from './processors/router/adapter.ts';
 import { projectorProcessor } from './processors/projector/adapter.ts';
 import { gatewayProcessor } from './processors/gateway/adapter.ts';
 import { createConnections, type Connections } from './gateway/connections.ts';
 import { attachGateway, WS_PATH } from './gateway/server.ts';
 import { createHttpServer } from './api/server.ts';
 import { eventRoutes } from './api/events.ts';
+import { preferenceRoutes } from './api/preferences.ts';
+import { recipientRoutes } from './api/recipients.ts';
 import { healthRoutes, type Check } from './health/routes.ts';
 
 export interface Tidings {
@@ -66,6 +69,12 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     { topic: topics.events, schema: 'NotificationEvent' },
     { topic: topics.accepted, schema: 'Notification' },
     { topic: topics.dedupe, schema: 'DedupeEntry' },
+    { topic: topics.preferences, schema: 'PreferenceSet' },
+    { topic: topics.recipients, schema: 'Recipient' },
+    { topic: topics.webhooks, schema: 'WebhookEndpoints' },
+    { topic: topics.deliveryEmail, schema: 'DeliveryCommand' },
+    { topic: topics.deliveryWebhook, schema: 'DeliveryCommand' },
+    { topic: topics.audit, schema: 'AuditEvent' },
   ]);
   log.info({ subjects: Object.fromEntries(ids) }, 'schemas registered');
 
@@ -80,6 +89,10 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
 
   const processors: RunningProcessor[] = [];
   if (has('dedupe')) processors.push(await startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, log }), runnerDeps));
+  if (has('router')) {
+    const globalWebhook = config.globalWebhookUrl ? { url: config.globalWebhookUrl, format: config.globalWebhookFormat, secret_encrypted: null } : undefined;
+    processors.push(await startProcessor(routerProcessor({ kafka, codec, topics, prefix, globalWebhook, log }), runnerDeps));
+  }
   if (has('projector')) processors.push(await startProcessor(projectorProcessor({ pool, publisher, topics, prefix }), runnerDeps));
   if (has('gateway')) {
     const startAt = await endOffsets(kafka, topics.accepted);
@@ -88,7 +101,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   await Promise.all(processors.map((p) => p.ready));
 
   const auth = createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
-  const app = createHttpServer({ log, auth });
+  const app = await createHttpServer({ log, auth });
   const mail = nodemailer.createTransport(endpoints.smtpUrl);
   const checks: Check[] = [
     { name: 'database', run: async () => ({ latency: await ping(pool) }) },
@@ -101,7 +114,11 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     { name: 'email', run: async () => ({ verified: await mail.verify() }) },
   ];
   await app.register(healthRoutes, { checks, isReady: () => ready });
-  if (has('ingest')) await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
+  if (has('ingest')) {
+    await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
+    await app.register(preferenceRoutes, { publisher, preferencesTopic: topics.preferences });
+    await app.register(recipientRoutes, { publisher, recipientsTopic: topics.recipients });
+  }
   await app.ready();
   // Without a configured allow-list, only pages served by Tidings itself may
   // open a socket; their origin is known once the port is.

@@ -3,6 +3,7 @@
  * port. Errors answer with their code and reasons; a 5xx is logged, a 4xx is not.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
 import type { Logger } from '../logger.ts';
 import type { Authenticator } from '../auth.ts';
 import { TidingsError, ValidationError } from '../errors.ts';
@@ -14,7 +15,8 @@ export interface HttpServerOptions {
   bodyLimit?: number;
 }
 
-export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+/** Creates the server; register routes on it, then call `ready()`. GET /openapi.json serves the document built from the route schemas. */
+export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
     // Requests are not logged one by one: URLs may carry tokens; errors are logged below.
@@ -23,6 +25,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     return503OnClosing: true,
   });
   app.decorate('auth', options.auth);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tidings', version: '0.1.0', description: 'Notifications from Kafka events: ingest, preferences, inbox.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.setErrorHandler((err: FastifyError | TidingsError, request, reply) => {
     if (err instanceof TidingsError) {

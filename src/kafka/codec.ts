@@ -15,12 +15,44 @@ const SCHEMA_FILES: Record<SchemaName, string> = {
   NotificationEvent: 'notification-event.avsc',
   Notification: 'notification.avsc',
   DedupeEntry: 'dedupe-entry.avsc',
+  PreferenceSet: 'preference-set.avsc',
+  Recipient: 'recipient.avsc',
+  WebhookEndpoints: 'webhook-endpoints.avsc',
+  DeliveryCommand: 'delivery-command.avsc',
+  AuditEvent: 'audit-event.avsc',
 };
 
-/** The schema's JSON as written in schemas/. */
+/**
+ * The schema of schemas/, with the records it names from other files (such as
+ * "io.tidings.Notification") written in where first used, so that every
+ * registered schema stands alone.
+ */
 export function readSchema(name: SchemaName): Record<string, unknown> {
   const url = new URL(`../../schemas/${SCHEMA_FILES[name]}`, import.meta.url);
-  return JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as Record<string, unknown>;
+  const schema = JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as Record<string, unknown>;
+  return inlineNamedTypes(schema, new Set([`io.tidings.${name}`])) as Record<string, unknown>;
+}
+
+function inlineNamedTypes(node: unknown, defined: Set<string>): unknown {
+  if (typeof node === 'string') {
+    const referenced = node.startsWith('io.tidings.') ? node.slice('io.tidings.'.length) : undefined;
+    if (referenced && referenced in SCHEMA_FILES && !defined.has(node)) {
+      defined.add(node);
+      return inlineNamedTypes(readSchemaFile(referenced as SchemaName), defined);
+    }
+    return node;
+  }
+  if (Array.isArray(node)) return node.map((item) => inlineNamedTypes(item, defined));
+  if (typeof node === 'object' && node !== null) {
+    const record = node as Record<string, unknown>;
+    if (typeof record.name === 'string' && (record.type === 'record' || record.type === 'enum')) defined.add(`io.tidings.${record.name}`);
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, k === 'type' || k === 'items' || k === 'fields' ? inlineNamedTypes(v, defined) : v]));
+  }
+  return node;
+}
+
+function readSchemaFile(name: SchemaName): Record<string, unknown> {
+  return JSON.parse(readFileSync(fileURLToPath(new URL(`../../schemas/${SCHEMA_FILES[name]}`, import.meta.url)), 'utf8')) as Record<string, unknown>;
 }
 
 const types = new Map<SchemaName, avro.Type>();

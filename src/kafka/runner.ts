@@ -85,8 +85,8 @@ export interface ProcessorSpec<I, O, S = undefined> {
   /** processor name: part of its consumer group, transactional ids and logs */
   name: string;
   groupId: string;
-  /** topics read, co-partitioned: partition p of each goes to the same member */
-  inputs: readonly { topic: string; schema: SchemaName }[];
+  /** topics read, co-partitioned: partition p of each goes to the same member; `tombstones` passes null values through */
+  inputs: readonly { topic: string; schema: SchemaName; tombstones?: boolean }[];
   /** pure logic; throws a poison TidingsError for input it must reject */
   decide(record: InputRecord<I>, state: S, ctx: DecideContext): O[];
   sink: Sink<O>;
@@ -121,7 +121,7 @@ export interface RunningProcessor {
 
 export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I, O, S>, deps: RunnerDeps): Promise<RunningProcessor> {
   const log = deps.log.child({ processor: spec.name });
-  const schemas = new Map(spec.inputs.map((i) => [i.topic, i.schema]));
+  const inputs = new Map(spec.inputs.map((i) => [i.topic, i]));
   const clock = deps.clock ?? Date.now;
   const stats: ProcessorStats = { records: 0, deadLettered: 0, batches: 0 };
   let stopping = false;
@@ -191,7 +191,9 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
       if (!isRunning() || isStale()) break;
       const where = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       try {
-        const value = (await deps.codec.decode(schemas.get(batch.topic) as SchemaName, message.value)) as I;
+        const input = inputs.get(batch.topic);
+        if (!input) throw new TypeError(`${batch.topic} is not an input of ${spec.name}`);
+        const value = (message.value === null && input.tombstones ? null : await deps.codec.decode(input.schema, message.value)) as I;
         const record = { ...where, key: message.key?.toString('utf8') ?? null, value, headers: headerStrings(message.headers) };
         const outputs = spec.decide(record, state ? state.view(batch.partition) : (undefined as S), decideContext(clock));
         state?.evolve(batch.partition, outputs);

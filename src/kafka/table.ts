@@ -35,6 +35,8 @@ export interface Table<V> {
   stage(partition: number, key: string, value: V | undefined): void;
   commit(partition: number): void;
   rollback(partition: number): void;
+  /** The changelog offset the partition was restored up to (exclusive); records below it are in the table. */
+  restoredTo(partition: number): bigint;
   /** Every committed entry of a partition (for expiry scans). */
   entries(partition: number): IterableIterator<[string, V]>;
   /** Forgets every partition: after a rebalance they are restored again when next used. */
@@ -46,6 +48,7 @@ const DELETED = Symbol('deleted');
 
 export function createTable<V>(options: TableOptions<V>): Table<V> {
   const committed = new Map<number, Map<string, V>>();
+  const restoredUpTo = new Map<number, bigint>();
   const staged = new Map<number, Map<string, V | typeof DELETED>>();
   const loading = new Map<number, Promise<void>>();
   let generation = 0;
@@ -62,8 +65,10 @@ export function createTable<V>(options: TableOptions<V>): Table<V> {
       let pending = loading.get(partition);
       if (!pending) {
         const started = generation;
-        pending = restorePartition(options, partition).then((map) => {
-          if (started === generation) committed.set(partition, map);
+        pending = restorePartition(options, partition).then(({ map, upTo }) => {
+          if (started !== generation) return;
+          committed.set(partition, map);
+          restoredUpTo.set(partition, upTo);
         }).finally(() => loading.delete(partition));
         loading.set(partition, pending);
       }
@@ -102,6 +107,10 @@ export function createTable<V>(options: TableOptions<V>): Table<V> {
       staged.delete(partition);
     },
 
+    restoredTo(partition) {
+      return restoredUpTo.get(partition) ?? 0n;
+    },
+
     entries(partition) {
       return partitionMap(partition).entries();
     },
@@ -109,6 +118,7 @@ export function createTable<V>(options: TableOptions<V>): Table<V> {
     reset() {
       generation += 1;
       committed.clear();
+      restoredUpTo.clear();
       staged.clear();
     },
 
@@ -124,13 +134,13 @@ export function createTable<V>(options: TableOptions<V>): Table<V> {
  * assignment, so a consumer of a fresh, never-committed group reads the topic
  * and pauses the partitions it does not need.
  */
-async function restorePartition<V>(options: TableOptions<V>, partition: number): Promise<Map<string, V>> {
+async function restorePartition<V>(options: TableOptions<V>, partition: number): Promise<{ map: Map<string, V>; upTo: bigint }> {
   const log = options.log.child({ table: options.topic, partition });
   const started = Date.now();
   const map = new Map<string, V>();
   const offsets = (await partitionOffsets(options.kafka, options.topic)).find((p) => p.partition === partition);
   const target = BigInt(offsets?.high ?? '0');
-  if (target <= BigInt(offsets?.low ?? '0')) return map; // empty, or everything deleted by retention
+  if (target <= BigInt(offsets?.low ?? '0')) return { map, upTo: target }; // empty, or everything deleted by retention
 
   const consumer = options.kafka.consumer({
     groupId: `tidings-restore-${randomUUID()}`,
@@ -179,5 +189,5 @@ async function restorePartition<V>(options: TableOptions<V>, partition: number):
     await consumer.disconnect();
   }
   log.info({ keys: map.size, ms: Date.now() - started, endOffset: target.toString() }, 'table partition restored');
-  return map;
+  return { map, upTo: target };
 }

@@ -5,7 +5,7 @@
  */
 const DAY = 24 * 60 * 60 * 1000; // ms
 
-export type SchemaName = 'NotificationEvent' | 'Notification' | 'DedupeEntry';
+export type SchemaName = 'NotificationEvent' | 'Notification' | 'DedupeEntry' | 'PreferenceSet' | 'Recipient' | 'WebhookEndpoints' | 'DeliveryCommand' | 'AuditEvent';
 
 export interface TopicSpec {
   /** name without the deployment prefix */
@@ -26,15 +26,15 @@ export const TOPICS = {
   dedupe: { base: 'notification.dedupe', key: 'source_key', value: 'DedupeEntry', cleanup: 'compact,delete', retentionMs: 7 * DAY, doc: 'changelog of the dedupe store' },
   accepted: { base: 'notification.accepted', key: 'user_id', value: 'Notification', cleanup: 'delete', retentionMs: -1, doc: 'the event store: one record per recipient' },
   acceptedDlq: { base: 'notification.accepted.dlq', key: 'original key', value: 'original bytes', cleanup: 'delete', retentionMs: 90 * DAY, doc: 'accepted records a projection could not apply, reason in headers' },
-  preferences: { base: 'notification.preferences', key: 'user_id', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'preference sets' },
-  recipients: { base: 'notification.recipients', key: 'user_id', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'e-mail, name, locale, time zone, roles' },
-  webhooks: { base: 'notification.webhooks', key: 'user_id', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'webhook endpoints, secrets encrypted' },
-  deliveryEmail: { base: 'notification.delivery.email', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'e-mail delivery commands' },
-  deliveryWebhook: { base: 'notification.delivery.webhook', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'webhook delivery commands' },
+  preferences: { base: 'notification.preferences', key: 'user_id', value: 'PreferenceSet', cleanup: 'compact', retentionMs: -1, doc: 'preference sets' },
+  recipients: { base: 'notification.recipients', key: 'user_id', value: 'Recipient', cleanup: 'compact', retentionMs: -1, doc: 'e-mail, name, locale, time zone, roles' },
+  webhooks: { base: 'notification.webhooks', key: 'user_id', value: 'WebhookEndpoints', cleanup: 'compact', retentionMs: -1, doc: 'webhook endpoints, secrets encrypted' },
+  deliveryEmail: { base: 'notification.delivery.email', key: 'user_id', value: 'DeliveryCommand', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'e-mail delivery commands' },
+  deliveryWebhook: { base: 'notification.delivery.webhook', key: 'user_id', value: 'DeliveryCommand', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'webhook delivery commands' },
   deliveryResults: { base: 'notification.delivery.results', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 30 * DAY, doc: 'delivery attempt outcomes' },
   reads: { base: 'notification.reads', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: -1, doc: 'read / read-all / archive' },
   scheduled: { base: 'notification.scheduled', key: 'timer key', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'changelog of the timer store' },
-  audit: { base: 'notification.audit', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: -1, doc: 'security events for the audit log' },
+  audit: { base: 'notification.audit', key: 'user_id', value: 'AuditEvent', cleanup: 'delete', retentionMs: -1, doc: 'security events for the audit log' },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof TOPICS;

@@ -1,34 +1,47 @@
 /**
- * The notification types Tidings knows, with their category. Unknown types are
- * accepted under the category "custom", so producers can add types without a
- * release of Tidings.
+ * The notification types Tidings knows: category, the channels a user gets
+ * unless they chose otherwise, and whether the type is mandatory. Unknown
+ * types are accepted under the category "custom", so producers can add types
+ * without a release of Tidings.
  */
 export const CATEGORIES = ['job', 'agent', 'security', 'system', 'access', 'custom'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
+export interface Channels {
+  in_app: boolean;
+  email: boolean;
+  webhook: boolean;
+}
+
 export interface TypeInfo {
   category: Category;
-  /** security types that always reach in-app and e-mail, whatever the user chose */
+  /** what a user gets when they have not chosen */
+  defaults: Channels;
+  /** always reaches in-app and e-mail, whatever the user chose */
   mandatory: boolean;
 }
 
+const quiet: Channels = { in_app: true, email: false, webhook: true };
+const loud: Channels = { in_app: true, email: true, webhook: true };
+const info = (category: Category, defaults: Channels, mandatory = false): TypeInfo => ({ category, defaults, mandatory });
+
 export const CATALOGUE: Readonly<Record<string, TypeInfo>> = Object.freeze({
-  job_started: { category: 'job', mandatory: false },
-  job_completed: { category: 'job', mandatory: false },
-  job_failed: { category: 'job', mandatory: false },
-  first_crack: { category: 'job', mandatory: false },
-  task_completed_with_cracks: { category: 'job', mandatory: false },
-  agent_offline: { category: 'agent', mandatory: false },
-  agent_error: { category: 'agent', mandatory: false },
-  security_suspicious_login: { category: 'security', mandatory: false },
-  security_mfa_disabled: { category: 'security', mandatory: true },
-  security_password_changed: { category: 'security', mandatory: true },
-  webhook_failure: { category: 'system', mandatory: false },
-  maintenance_announcement: { category: 'system', mandatory: false },
-  access_denied: { category: 'access', mandatory: false },
-  approval_timed_out: { category: 'access', mandatory: false },
+  job_started: info('job', quiet),
+  job_completed: info('job', quiet),
+  job_failed: info('job', loud),
+  first_crack: info('job', quiet),
+  task_completed_with_cracks: info('job', quiet),
+  agent_offline: info('agent', loud),
+  agent_error: info('agent', loud),
+  security_suspicious_login: info('security', loud),
+  security_mfa_disabled: info('security', loud, true),
+  security_password_changed: info('security', loud, true),
+  webhook_failure: info('system', loud),
+  maintenance_announcement: info('system', loud),
+  access_denied: info('access', loud),
+  approval_timed_out: info('access', loud),
 });
 
 export function typeInfo(type: string): TypeInfo {
-  return CATALOGUE[type] ?? { category: 'custom', mandatory: false };
+  return CATALOGUE[type] ?? info('custom', quiet);
 }

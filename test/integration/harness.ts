@@ -167,3 +167,21 @@ export async function waitUntilProcessed(target: Harness | Deployment, timeoutMs
     await Promise.all([admin.disconnect(), db.end()]);
   }
 }
+
+/** Waits until consumer group `<prefix>tidings.<processor>` has committed past every record of `topic`. */
+export async function waitForConsumed(h: Harness, processor: string, topic: string, timeoutMs = 30_000): Promise<void> {
+  const kafka = new Kafka({ clientId: 'test-consumed', brokers: h.endpoints.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(async () => {
+      const last = await lastDataOffsets(h.endpoints.kafkaBrokers, topic);
+      const [committed] = await admin.fetchOffsets({ groupId: `${h.config.topicPrefix}tidings.${processor}`, topics: [topic] });
+      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      for (const [partition, offset] of last) if ((at.get(partition) ?? -1n) <= offset) return undefined;
+      return true;
+    }, `${processor} to consume ${topic}`, timeoutMs);
+  } finally {
+    await admin.disconnect();
+  }
+}

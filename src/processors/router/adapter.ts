@@ -1,0 +1,120 @@
+/**
+ * Wires the router: notification.accepted joined with the preference,
+ * recipient and webhook tables of the same partition (co-partitioned by
+ * user_id) → delivery commands and audit events, one Kafka transaction per
+ * batch. Each table is restored from its compacted topic when its partition
+ * is assigned, then kept current by reading that topic as an input.
+ */
+import type { Kafka } from '../../kafka/client.ts';
+import type { Codec } from '../../kafka/codec.ts';
+import type { SchemaName, TopicNames } from '../../kafka/topics.ts';
+import type { InputRecord, ProcessorSpec, ProcessorState } from '../../kafka/runner.ts';
+import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
+import { createTable, type Table } from '../../kafka/table.ts';
+import type { Logger } from '../../logger.ts';
+import type { Notification } from '../../model/notification.ts';
+import type { PreferenceSet, Recipient, WebhookEndpoints } from '../../model/routing.ts';
+import { assertNever } from '../../assert-never.ts';
+import { decideRouter, type GlobalWebhook, type RouterInput, type RouterOutput, type RouterState, type TableName } from './decide.ts';
+
+export interface RouterDeps {
+  kafka: Kafka;
+  codec: Codec;
+  topics: TopicNames;
+  prefix: string;
+  globalWebhook: GlobalWebhook | undefined;
+  log: Logger;
+}
+
+type TableValue = PreferenceSet | Recipient | WebhookEndpoints;
+type RouterRecordValue = Notification | TableValue | null;
+
+export interface RouterCounters {
+  deliveries: number;
+  audits: number;
+  skipped: number;
+}
+
+export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordValue, RouterOutput, RouterState> & { counters: RouterCounters } {
+  const groupId = `${deps.prefix}tidings.router`;
+  const { topics } = deps;
+  const counters: RouterCounters = { deliveries: 0, audits: 0, skipped: 0 };
+  const tableTopics: Record<TableName, { topic: string; schema: SchemaName }> = {
+    preferences: { topic: topics.preferences, schema: 'PreferenceSet' },
+    recipients: { topic: topics.recipients, schema: 'Recipient' },
+    webhooks: { topic: topics.webhooks, schema: 'WebhookEndpoints' },
+  };
+  const tables = Object.fromEntries(Object.entries(tableTopics).map(([name, { topic, schema }]) => [name, createTable<TableValue>({
+    kafka: deps.kafka,
+    topic,
+    decode: async (value) => (await deps.codec.decode(schema, value)) as TableValue,
+    log: deps.log,
+  })])) as Record<TableName, Table<TableValue>>;
+  const all = Object.values(tables);
+
+  const state: ProcessorState<RouterState, RouterOutput> = {
+    prepare: async (partition) => { await Promise.all(all.map((t) => t.load(partition))); },
+    view: (partition) => ({
+      preferences: (userId) => tables.preferences.get(partition, userId) as PreferenceSet | undefined,
+      recipient: (userId) => tables.recipients.get(partition, userId) as Recipient | undefined,
+      webhooks: (userId) => tables.webhooks.get(partition, userId) as WebhookEndpoints | undefined,
+      restoredPast: (table, offset) => BigInt(offset) < tables[table].restoredTo(partition),
+      globalWebhook: deps.globalWebhook,
+    }),
+    evolve(partition, outputs) {
+      for (const output of outputs) {
+        if (output.kind === 'table') tables[output.table].stage(partition, output.userId, output.value ?? undefined);
+      }
+    },
+    commit: (partition) => all.forEach((t) => t.commit(partition)),
+    rollback: (partition) => all.forEach((t) => t.rollback(partition)),
+    reset: () => all.forEach((t) => t.reset()),
+  };
+
+  const toInput = (record: InputRecord<RouterRecordValue>): RouterInput => {
+    if (record.topic === topics.accepted) return { kind: 'notification', notification: record.value as Notification };
+    const table = (Object.keys(tableTopics) as TableName[]).find((name) => tableTopics[name].topic === record.topic);
+    if (!table || record.key === null) throw new TypeError(`unexpected router input from ${record.topic}`);
+    return { kind: table, userId: record.key, value: record.value, offset: record.offset } as RouterInput;
+  };
+
+  const toRecords = (output: RouterOutput): OutRecord[] => {
+    switch (output.kind) {
+      case 'table':
+        return [];
+      case 'deliver':
+        counters.deliveries += 1;
+        return [{ topic: output.command.channel === 'email' ? topics.deliveryEmail : topics.deliveryWebhook, key: output.command.user_id, value: output.command }];
+      case 'audit':
+        counters.audits += 1;
+        return [{ topic: topics.audit, key: output.event.user_id, value: output.event }];
+      case 'skipped':
+        counters.skipped += 1;
+        return [];
+      default:
+        return assertNever(output);
+    }
+  };
+
+  return {
+    name: 'router',
+    groupId,
+    inputs: [
+      { topic: topics.accepted, schema: 'Notification' },
+      ...Object.values(tableTopics).map((t) => ({ ...t, tombstones: true })),
+    ],
+    fromBeginning: true,
+    decide: (record, view, ctx) => decideRouter(toInput(record), view, ctx),
+    state,
+    counters,
+    sink: createTransactionalSink<RouterOutput>({
+      kafka: deps.kafka,
+      codec: deps.codec,
+      processor: 'router',
+      groupId,
+      transactionalIdPrefix: groupId,
+      deadLetterTopic: topics.acceptedDlq,
+      toRecords,
+    }),
+  };
+}

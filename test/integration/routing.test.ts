@@ -1,0 +1,111 @@
+/**
+ * Routing on the real broker: preferences, profiles and webhook endpoints as
+ * tables joined with accepted notifications; the delivery commands and audit
+ * events that come out, read with read_committed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createCodec } from '../../src/kafka/codec.ts';
+import type { SchemaName } from '../../src/kafka/topics.ts';
+import type { AuditEvent, DeliveryCommand, WebhookEndpoints } from '../../src/model/routing.ts';
+import { startHarness, readTopic, waitFor, waitForConsumed, waitUntilProcessed, type Harness } from './harness.ts';
+
+describe('routing', () => {
+  let h: Harness;
+  let producer: string;
+  const codec = () => createCodec(h.endpoints.schemaRegistryUrl);
+
+  beforeAll(async () => {
+    h = await startHarness({ TIDINGS_GLOBAL_WEBHOOK_URL: 'https://hooks.example.test/ops', TIDINGS_GLOBAL_WEBHOOK_FORMAT: 'slack' });
+    producer = await h.auth.sign({ userId: 'svc', roles: ['producer'] });
+  });
+  afterAll(async () => h?.stop());
+
+  const call = async (method: string, path: string, token: string, body: unknown) => {
+    const response = await fetch(`${h.tidings.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, body: await response.json() };
+  };
+  const emit = async (userId: string, type: string) => {
+    const sourceId = randomUUID();
+    const { status } = await call('POST', '/v1/events', producer, { user_id: userId, type, title: type, message: `${type} happened`, source_type: 'test', source_id: sourceId });
+    expect(status).toBe(202);
+    return sourceId;
+  };
+  const read = async <T>(topic: string, schema: SchemaName) => {
+    const c = codec();
+    return (await readTopic(h.endpoints.kafkaBrokers, topic, async (v) => (await c.decode(schema, v)) as T)).map((r) => r.value as T);
+  };
+  /** Waits until the router has routed everything accepted so far. */
+  const routed = async () => {
+    await waitUntilProcessed(h);
+    await waitForConsumed(h, 'router', h.tidings.topics.accepted);
+  };
+
+  it('honours an opt-out, delivers mandatory types anyway, and audits security events', async () => {
+    const alice = `alice-${randomUUID()}`;
+    const token = await h.auth.sign({ userId: alice, roles: [] });
+    expect((await call('PUT', '/v1/recipients/me', token, { email: 'alice@example.test', display_name: 'Alice', locale: 'en-GB', time_zone: 'Europe/London' })).status).toBe(202);
+    const prefs = await call('PUT', '/v1/preferences', token, { preferences: [
+      { type: 'job_failed', in_app: true, email: false, webhook: false },
+      { type: 'security_password_changed', in_app: false, email: false, webhook: false },
+    ] });
+    expect(prefs.status).toBe(202);
+    expect(prefs.body.preferences).toContainEqual({ type: 'security_password_changed', category: 'security', mandatory: true, customised: true, in_app: true, email: true, webhook: false });
+    await waitForConsumed(h, 'router', h.tidings.topics.preferences);
+    await waitForConsumed(h, 'router', h.tidings.topics.recipients);
+
+    const failed = await emit(alice, 'job_failed');
+    const changed = await emit(alice, 'security_password_changed');
+    const agent = await emit(alice, 'agent_offline');
+    await routed();
+
+    const email = (await read<DeliveryCommand>(h.tidings.topics.deliveryEmail, 'DeliveryCommand')).filter((c) => c.user_id === alice);
+    expect(email.map((c) => c.notification.source_id).sort()).toEqual([changed, agent].sort());
+    expect(email[0]?.email).toEqual({ address: 'alice@example.test', display_name: 'Alice', locale: 'en-GB' });
+    expect(new Set(email.map((c) => c.delivery_id)).size).toBe(2);
+
+    const hooks = (await read<DeliveryCommand>(h.tidings.topics.deliveryWebhook, 'DeliveryCommand')).filter((c) => c.user_id === alice);
+    // Only the operator's global webhook: alice has no endpoint of her own.
+    expect(hooks.map((c) => [c.notification.source_id, c.webhook?.endpoint_id, c.webhook?.format]).sort()).toEqual(
+      [[failed, 'global', 'slack'], [changed, 'global', 'slack'], [agent, 'global', 'slack']].sort());
+
+    const audit = (await read<AuditEvent>(h.tidings.topics.audit, 'AuditEvent')).filter((a) => a.user_id === alice);
+    expect(audit.map((a) => [a.type, a.source_id])).toEqual([['security_password_changed', changed]]);
+  });
+
+  it('sends to a user\'s webhook endpoints that take the type, and skips e-mail without an address', async () => {
+    const bob = `bob-${randomUUID()}`;
+    const endpoints: WebhookEndpoints = { user_id: bob, updated_at: Date.now(), endpoints: [
+      { id: 'all', url: 'https://bob.example.test/all', format: 'generic', secret_encrypted: null, enabled: true, types: [] },
+      { id: 'jobs', url: 'https://bob.example.test/jobs', format: 'discord', secret_encrypted: null, enabled: true, types: ['job_failed'] },
+      { id: 'off', url: 'https://bob.example.test/off', format: 'teams', secret_encrypted: null, enabled: false, types: [] },
+    ] };
+    await h.tidings.publisher.publish(h.tidings.topics.webhooks, bob, endpoints);
+    await waitForConsumed(h, 'router', h.tidings.topics.webhooks);
+
+    const failed = await emit(bob, 'job_failed');
+    const offline = await emit(bob, 'agent_offline');
+    await routed();
+
+    const hooks = (await read<DeliveryCommand>(h.tidings.topics.deliveryWebhook, 'DeliveryCommand')).filter((c) => c.user_id === bob && !c.webhook?.global);
+    expect(hooks.map((c) => `${c.notification.source_id === failed ? 'failed' : c.notification.source_id === offline ? 'offline' : '?'} -> ${c.webhook?.endpoint_id}`).sort())
+      .toEqual(['failed -> all', 'failed -> jobs', 'offline -> all']);
+    const email = (await read<DeliveryCommand>(h.tidings.topics.deliveryEmail, 'DeliveryCommand')).filter((c) => c.user_id === bob);
+    expect(email).toEqual([]);
+  });
+
+  it('refuses a profile or preference body that does not fit, with reasons', async () => {
+    const token = await h.auth.sign({ userId: 'carol', roles: [] });
+    const bad = await call('PUT', '/v1/preferences', token, { preferences: [{ type: 'Job Failed', email: 'yes' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.reasons.length).toBeGreaterThan(0);
+    expect((await call('PUT', '/v1/recipients/me', token, { time_zone: 'Mars/Olympus' })).body).toMatchObject({ error: 'TIDINGS_INVALID', reasons: ['time_zone: "Mars/Olympus" is not an IANA time zone'] });
+    expect((await call('PUT', '/v1/recipients/me', token, { roles: ['admin'] })).status).toBe(403);
+    expect((await call('PUT', '/v1/recipients/carol', token, { email: 'c@example.test' })).status).toBe(403);
+    const admin = await h.auth.sign({ userId: 'root', roles: ['admin'] });
+    expect((await call('PUT', '/v1/recipients/carol', admin, { email: 'c@example.test', roles: ['admin'] })).status).toBe(202);
+    await waitFor(async () => ((await fetch(`${h.tidings.url}/openapi.json`)).status === 200 ? true : undefined), 'the OpenAPI document');
+    const openapi = await (await fetch(`${h.tidings.url}/openapi.json`)).json();
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/preferences', '/v1/recipients/me', '/v1/recipients/{userId}']));
+  });
+});
