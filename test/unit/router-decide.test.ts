@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { decideRouter, type RouterState } from '../../src/processors/router/decide.ts';
+import type { DecideContext } from '../../src/processors/context.ts';
+import type { Notification } from '../../src/model/notification.ts';
+import type { PreferenceSet, Recipient, WebhookEndpoints } from '../../src/model/routing.ts';
+import { channelsFor } from '../../src/model/routing.ts';
+import { stableId } from '../../src/model/ids.ts';
+
+const ctx: DecideContext = { now: 1_700_000_000_000, newId: () => 'random', stableId };
+
+const notification = (type = 'job_failed', overrides: Partial<Notification> = {}): Notification => ({
+  id: 'n1', user_id: 'u1', type, category: 'job', severity: 'error', title: 'T', message: 'M', data: '{}', action_url: null,
+  source_type: 'job', source_id: '1', source_key: `job:1:${type}:u1`, event_id: null, occurred_at: 1, created_at: 2, ...overrides,
+});
+const alice: Recipient = { user_id: 'u1', email: 'alice@example.test', display_name: 'Alice', locale: 'de', time_zone: 'Europe/Berlin', roles: [], updated_at: 1 };
+const prefs = (...p: PreferenceSet['preferences']): PreferenceSet => ({ user_id: 'u1', preferences: p, updated_at: 1 });
+const hooks = (...endpoints: WebhookEndpoints['endpoints']): WebhookEndpoints => ({ user_id: 'u1', endpoints, updated_at: 1 });
+
+const given = (overrides: Partial<{ preferences: PreferenceSet; recipient: Recipient; webhooks: WebhookEndpoints; restoredTo: bigint; globalWebhook: RouterState['globalWebhook'] }> = {}): RouterState => ({
+  preferences: () => overrides.preferences,
+  recipient: () => overrides.recipient,
+  webhooks: () => overrides.webhooks,
+  restoredPast: (_table, offset) => BigInt(offset) < (overrides.restoredTo ?? 0n),
+  globalWebhook: overrides.globalWebhook,
+});
+
+const summary = (outputs: ReturnType<typeof decideRouter>) => outputs.map((o) => {
+  switch (o.kind) {
+    case 'deliver': return `deliver ${o.command.channel}${o.command.webhook ? `:${o.command.webhook.endpoint_id}` : ''}`;
+    case 'skipped': return `skipped ${o.channel}: ${o.reason}`;
+    case 'audit': return `audit ${o.event.type}`;
+    case 'table': return `table ${o.table}`;
+  }
+});
+
+describe('decideRouter', () => {
+  it('given defaults and an address, when a loud type is routed, then it is e-mailed with a stable delivery id', () => {
+    const outputs = decideRouter({ kind: 'notification', notification: notification() }, given({ recipient: alice }), ctx);
+    expect(summary(outputs)).toEqual(['deliver email']);
+    const command = outputs[0]?.kind === 'deliver' ? outputs[0].command : undefined;
+    expect(command).toMatchObject({ delivery_id: stableId('n1:email'), user_id: 'u1', attempt: 1, email: { address: 'alice@example.test', display_name: 'Alice', locale: 'de' }, webhook: null, created_at: ctx.now });
+    expect(command?.notification.id).toBe('n1');
+  });
+
+  it('given defaults, when a quiet type is routed, then e-mail is off', () => {
+    expect(summary(decideRouter({ kind: 'notification', notification: notification('job_started') }, given({ recipient: alice }), ctx))).toEqual(['skipped email: turned off by the user']);
+  });
+
+  it('given the user turned e-mail and in-app off for a type, when it is routed, then neither is delivered', () => {
+    const state = given({ recipient: alice, preferences: prefs({ type: 'job_failed', in_app: false, email: false, webhook: true }) });
+    expect(summary(decideRouter({ kind: 'notification', notification: notification() }, state, ctx))).toEqual(['skipped in_app: turned off by the user', 'skipped email: turned off by the user']);
+  });
+
+  it('given the user turned a mandatory type off, when it is routed, then in-app and e-mail happen anyway, and it is audited', () => {
+    const state = given({ recipient: alice, preferences: prefs({ type: 'security_mfa_disabled', in_app: false, email: false, webhook: false }) });
+    expect(summary(decideRouter({ kind: 'notification', notification: notification('security_mfa_disabled', { category: 'security' }) }, state, ctx))).toEqual(['deliver email', 'audit security_mfa_disabled']);
+  });
+
+  it('given no e-mail address, when an e-mail type is routed, then e-mail is skipped with the reason', () => {
+    expect(summary(decideRouter({ kind: 'notification', notification: notification() }, given(), ctx))).toEqual(['skipped email: no e-mail address']);
+  });
+
+  it('given webhook endpoints, when routed, then every enabled endpoint taking the type gets one command', () => {
+    const state = given({ recipient: alice, webhooks: hooks(
+      { id: 'all', url: 'https://a', format: 'generic', secret_encrypted: 'x', enabled: true, types: [] },
+      { id: 'jobs', url: 'https://b', format: 'slack', secret_encrypted: null, enabled: true, types: ['job_failed'] },
+      { id: 'agents', url: 'https://c', format: 'slack', secret_encrypted: null, enabled: true, types: ['agent_offline'] },
+      { id: 'off', url: 'https://d', format: 'teams', secret_encrypted: null, enabled: false, types: [] },
+    ) });
+    const outputs = decideRouter({ kind: 'notification', notification: notification() }, state, ctx);
+    expect(summary(outputs)).toEqual(['deliver email', 'deliver webhook:all', 'deliver webhook:jobs']);
+    expect(outputs[1]?.kind === 'deliver' && outputs[1].command).toMatchObject({ delivery_id: stableId('n1:webhook:all'), webhook: { url: 'https://a', format: 'generic', secret_encrypted: 'x', global: false } });
+  });
+
+  it('given the webhook channel turned off, when routed, then the user\'s endpoints get nothing but the global webhook still does', () => {
+    const state = given({
+      recipient: alice,
+      preferences: prefs({ type: 'job_failed', in_app: true, email: true, webhook: false }),
+      webhooks: hooks({ id: 'all', url: 'https://a', format: 'generic', secret_encrypted: null, enabled: true, types: [] }),
+      globalWebhook: { url: 'https://ops', format: 'discord', secret_encrypted: null },
+    });
+    const outputs = decideRouter({ kind: 'notification', notification: notification() }, state, ctx);
+    expect(summary(outputs)).toEqual(['deliver email', 'deliver webhook:global']);
+    expect(outputs[1]?.kind === 'deliver' && outputs[1].command.webhook).toEqual({ endpoint_id: 'global', url: 'https://ops', format: 'discord', secret_encrypted: null, global: true });
+  });
+
+  it('given a table record past the restore point, when decided, then it updates the table', () => {
+    const value = prefs();
+    expect(decideRouter({ kind: 'preferences', userId: 'u1', value, offset: '5' }, given({ restoredTo: 5n }), ctx)).toEqual([{ kind: 'table', table: 'preferences', userId: 'u1', value }]);
+    expect(decideRouter({ kind: 'recipients', userId: 'u1', value: null, offset: '9' }, given({ restoredTo: 5n }), ctx)).toEqual([{ kind: 'table', table: 'recipients', userId: 'u1', value: null }]);
+  });
+
+  it('given a table record below the restore point, when decided, then nothing happens (the restore applied it)', () => {
+    expect(decideRouter({ kind: 'webhooks', userId: 'u1', value: hooks(), offset: '4' }, given({ restoredTo: 5n }), ctx)).toEqual([]);
+  });
+});
+
+describe('channelsFor', () => {
+  it('uses the type\'s defaults, the user\'s choice over them, and forces mandatory channels', () => {
+    expect(channelsFor('job_started', undefined)).toEqual({ in_app: true, email: false, webhook: true });
+    expect(channelsFor('unknown_type', undefined)).toEqual({ in_app: true, email: false, webhook: true });
+    expect(channelsFor('job_started', prefs({ type: 'job_started', in_app: false, email: true, webhook: false }))).toEqual({ in_app: false, email: true, webhook: false });
+    expect(channelsFor('security_password_changed', prefs({ type: 'security_password_changed', in_app: false, email: false, webhook: false }))).toEqual({ in_app: true, email: true, webhook: false });
+  });
+});
