@@ -64,7 +64,7 @@ const topicPrefix: Parser<string> = (raw) => {
   return raw;
 };
 
-export const ROLES = ['ingest', 'dedupe', 'router', 'projector', 'gateway'] as const;
+export const ROLES = ['ingest', 'api', 'dedupe', 'router', 'projector', 'gateway'] as const;
 export type Role = (typeof ROLES)[number];
 
 const roles: Parser<Role[]> = (raw) => {

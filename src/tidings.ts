@@ -26,6 +26,8 @@ import { createHttpServer } from './api/server.ts';
 import { eventRoutes } from './api/events.ts';
 import { preferenceRoutes } from './api/preferences.ts';
 import { recipientRoutes } from './api/recipients.ts';
+import { inboxRoutes } from './api/inbox.ts';
+import { auditRoutes } from './api/audit.ts';
 import { healthRoutes, type Check } from './health/routes.ts';
 
 export interface Tidings {
@@ -75,6 +77,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     { topic: topics.deliveryEmail, schema: 'DeliveryCommand' },
     { topic: topics.deliveryWebhook, schema: 'DeliveryCommand' },
     { topic: topics.audit, schema: 'AuditEvent' },
+    { topic: topics.reads, schema: 'ReadEvent' },
   ]);
   log.info({ subjects: Object.fromEntries(ids) }, 'schemas registered');
 
@@ -114,10 +117,12 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     { name: 'email', run: async () => ({ verified: await mail.verify() }) },
   ];
   await app.register(healthRoutes, { checks, isReady: () => ready });
-  if (has('ingest')) {
-    await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
-    await app.register(preferenceRoutes, { publisher, preferencesTopic: topics.preferences });
-    await app.register(recipientRoutes, { publisher, recipientsTopic: topics.recipients });
+  if (has('ingest')) await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
+  if (has('api')) {
+    await app.register(inboxRoutes, { pool, publisher, readsTopic: topics.reads });
+    await app.register(preferenceRoutes, { publisher, pool, preferencesTopic: topics.preferences });
+    await app.register(recipientRoutes, { publisher, pool, recipientsTopic: topics.recipients });
+    await app.register(auditRoutes, { pool });
   }
   await app.ready();
   // Without a configured allow-list, only pages served by Tidings itself may

@@ -9,9 +9,12 @@ import type { Publisher } from '../kafka/publisher.ts';
 import { CATALOGUE, typeInfo } from '../model/catalogue.ts';
 import { channelsFor, type PreferenceSet } from '../model/routing.ts';
 import { requireRole } from './authenticate.ts';
+import type { Pool } from '../db/pool.ts';
+import { getPreferenceSet } from '../db/inbox.ts';
 
 export interface PreferenceRoutesDeps {
   publisher: Publisher;
+  pool: Pool;
   preferencesTopic: string;
 }
 
@@ -27,6 +30,13 @@ export function effectivePreferences(set: PreferenceSet | undefined) {
 }
 
 export async function preferenceRoutes(app: FastifyInstance, deps: PreferenceRoutesDeps): Promise<void> {
+  app.get('/v1/preferences', { preHandler: requireRole(), schema: { summary: 'Your channels per notification type, as they apply' } }, async (request) => {
+    const userId = request.principal!.userId;
+    const stored = await getPreferenceSet(deps.pool, userId);
+    const set = stored && { user_id: userId, preferences: stored.preferences, updated_at: stored.updated_at.getTime() };
+    return { user_id: userId, preferences: effectivePreferences(set) };
+  });
+
   app.put<{ Body: { preferences: { type: string; in_app: boolean; email: boolean; webhook: boolean }[] } }>('/v1/preferences', {
     preHandler: requireRole(),
     schema: {

@@ -8,9 +8,13 @@ import type { Publisher } from '../kafka/publisher.ts';
 import type { Recipient } from '../model/routing.ts';
 import { AuthError, ValidationError } from '../errors.ts';
 import { requireRole } from './authenticate.ts';
+import type { Pool } from '../db/pool.ts';
+import { getRecipient } from '../db/inbox.ts';
+import { TidingsError } from '../errors.ts';
 
 export interface RecipientRoutesDeps {
   publisher: Publisher;
+  pool: Pool;
   recipientsTopic: string;
 }
 
@@ -53,6 +57,12 @@ export async function recipientRoutes(app: FastifyInstance, deps: RecipientRoute
     await deps.publisher.publish(deps.recipientsTopic, userId, recipient);
     return recipient;
   };
+
+  app.get('/v1/recipients/me', { preHandler: requireRole(), schema: { summary: 'Your profile' } }, async (request) => {
+    const found = await getRecipient(deps.pool, request.principal!.userId);
+    if (!found) throw new TidingsError('TIDINGS_NOT_FOUND', 'no profile yet; PUT /v1/recipients/me creates it', 'poison', 404);
+    return found;
+  });
 
   app.put<{ Body: ProfileBody }>('/v1/recipients/me', {
     preHandler: requireRole(),

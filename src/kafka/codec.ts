@@ -20,6 +20,7 @@ const SCHEMA_FILES: Record<SchemaName, string> = {
   WebhookEndpoints: 'webhook-endpoints.avsc',
   DeliveryCommand: 'delivery-command.avsc',
   AuditEvent: 'audit-event.avsc',
+  ReadEvent: 'read-event.avsc',
 };
 
 /**

@@ -5,7 +5,7 @@
  */
 const DAY = 24 * 60 * 60 * 1000; // ms
 
-export type SchemaName = 'NotificationEvent' | 'Notification' | 'DedupeEntry' | 'PreferenceSet' | 'Recipient' | 'WebhookEndpoints' | 'DeliveryCommand' | 'AuditEvent';
+export type SchemaName = 'NotificationEvent' | 'Notification' | 'DedupeEntry' | 'PreferenceSet' | 'Recipient' | 'WebhookEndpoints' | 'DeliveryCommand' | 'AuditEvent' | 'ReadEvent';
 
 export interface TopicSpec {
   /** name without the deployment prefix */
@@ -32,7 +32,7 @@ export const TOPICS = {
   deliveryEmail: { base: 'notification.delivery.email', key: 'user_id', value: 'DeliveryCommand', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'e-mail delivery commands' },
   deliveryWebhook: { base: 'notification.delivery.webhook', key: 'user_id', value: 'DeliveryCommand', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'webhook delivery commands' },
   deliveryResults: { base: 'notification.delivery.results', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 30 * DAY, doc: 'delivery attempt outcomes' },
-  reads: { base: 'notification.reads', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: -1, doc: 'read / read-all / archive' },
+  reads: { base: 'notification.reads', key: 'user_id', value: 'ReadEvent', cleanup: 'delete', retentionMs: -1, doc: 'read / read-all / archive' },
   scheduled: { base: 'notification.scheduled', key: 'timer key', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'changelog of the timer store' },
   audit: { base: 'notification.audit', key: 'user_id', value: 'AuditEvent', cleanup: 'delete', retentionMs: -1, doc: 'security events for the audit log' },
 } as const satisfies Record<string, TopicSpec>;

@@ -86,3 +86,13 @@ export function channelsFor(type: string, preferences: PreferenceSet | undefined
   }
   return channels;
 }
+
+/** notification.reads */
+export interface ReadEvent {
+  user_id: string;
+  action: 'read' | 'read_all' | 'archive';
+  notification_id: string | null;
+  /** ms; for read_all */
+  before: number | null;
+  at: number;
+}

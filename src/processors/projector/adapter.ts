@@ -1,33 +1,65 @@
-/** Wires the projector to the runner: notification.accepted → Postgres, offsets stored with the rows. */
+/**
+ * Wires the projector: accepted notifications, reads, the three tables and
+ * audit events → Postgres, with the consumed offsets stored in the same
+ * database transaction.
+ */
 import type { TopicNames } from '../../kafka/topics.ts';
-import type { ProcessorSpec } from '../../kafka/runner.ts';
+import type { InputRecord, ProcessorSpec } from '../../kafka/runner.ts';
 import type { Publisher } from '../../kafka/publisher.ts';
 import type { Pool } from '../../db/pool.ts';
 import { createProjectionSink } from '../../db/projection-sink.ts';
 import { insertNotification } from '../../db/notifications.ts';
+import { applyRead, insertAudit, putPreferences, putRecipient, putWebhooks } from '../../db/read-models.ts';
 import type { Notification } from '../../model/notification.ts';
+import type { AuditEvent, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../../model/routing.ts';
 import { assertNever } from '../../assert-never.ts';
-import { decideProjection, type ProjectorOutput } from './decide.ts';
+import { decideProjection, type ProjectorInput, type ProjectorOutput } from './decide.ts';
 
-export function projectorProcessor(deps: { pool: Pool; publisher: Publisher; topics: TopicNames; prefix: string }): ProcessorSpec<Notification, ProjectorOutput> {
+type Value = Notification | ReadEvent | PreferenceSet | Recipient | WebhookEndpoints | AuditEvent | null;
+
+export function projectorProcessor(deps: { pool: Pool; publisher: Publisher; topics: TopicNames; prefix: string }): ProcessorSpec<Value, ProjectorOutput> {
   const groupId = `${deps.prefix}tidings.projector`;
+  const { topics } = deps;
+
+  const toInput = (record: InputRecord<Value>): ProjectorInput => {
+    const userId = record.key ?? '';
+    switch (record.topic) {
+      case topics.accepted: return { kind: 'notification', notification: record.value as Notification };
+      case topics.reads: return { kind: 'read', event: record.value as ReadEvent };
+      case topics.preferences: return { kind: 'preferences', userId, value: record.value as PreferenceSet | null };
+      case topics.recipients: return { kind: 'recipients', userId, value: record.value as Recipient | null };
+      case topics.webhooks: return { kind: 'webhooks', userId, value: record.value as WebhookEndpoints | null };
+      case topics.audit: return { kind: 'audit', event: record.value as AuditEvent };
+      default: throw new TypeError(`unexpected projector input from ${record.topic}`);
+    }
+  };
+
   return {
     name: 'projector',
     groupId,
-    inputs: [{ topic: deps.topics.accepted, schema: 'Notification' }],
+    inputs: [
+      { topic: topics.accepted, schema: 'Notification' },
+      { topic: topics.reads, schema: 'ReadEvent' },
+      { topic: topics.preferences, schema: 'PreferenceSet', tombstones: true },
+      { topic: topics.recipients, schema: 'Recipient', tombstones: true },
+      { topic: topics.webhooks, schema: 'WebhookEndpoints', tombstones: true },
+      { topic: topics.audit, schema: 'AuditEvent' },
+    ],
     fromBeginning: true,
-    decide: (record) => decideProjection(record.value),
+    decide: (record) => decideProjection(toInput(record)),
     sink: createProjectionSink<ProjectorOutput>({
       pool: deps.pool,
       groupId,
       deadLetter: (batch) => deps.publisher.deadLetter(deps.topics.acceptedDlq, batch.deadLetters, 'projector'),
       applyOutput: async (client, output, at) => {
         switch (output.kind) {
-          case 'insert_notification':
-            await insertNotification(client, output.notification, at);
-            return;
-          default:
-            assertNever(output.kind);
+          case 'insert_notification': await insertNotification(client, output.notification, at); return;
+          case 'apply_read': await applyRead(client, output.event); return;
+          case 'put_preferences': await putPreferences(client, output.userId, output.value); return;
+          case 'put_recipient': await putRecipient(client, output.userId, output.value); return;
+          case 'put_webhooks': await putWebhooks(client, output.userId, output.value); return;
+          case 'insert_audit': await insertAudit(client, output.event); return;
+          default: assertNever(output);
         }
       },
     }),

@@ -1,8 +1,40 @@
-/** The projector's logic: which read-model change each accepted notification makes. */
+/**
+ * The projector's logic: which read-model change each record makes. Every
+ * Postgres table is such a projection of a topic, so it can be rebuilt by
+ * replaying the log.
+ */
 import type { Notification } from '../../model/notification.ts';
+import type { AuditEvent, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../../model/routing.ts';
 
-export type ProjectorOutput = { kind: 'insert_notification'; notification: Notification };
+export type ProjectorInput =
+  | { kind: 'notification'; notification: Notification }
+  | { kind: 'read'; event: ReadEvent }
+  | { kind: 'preferences'; userId: string; value: PreferenceSet | null }
+  | { kind: 'recipients'; userId: string; value: Recipient | null }
+  | { kind: 'webhooks'; userId: string; value: WebhookEndpoints | null }
+  | { kind: 'audit'; event: AuditEvent };
 
-export function decideProjection(notification: Notification): ProjectorOutput[] {
-  return [{ kind: 'insert_notification', notification }];
+export type ProjectorOutput =
+  | { kind: 'insert_notification'; notification: Notification }
+  | { kind: 'apply_read'; event: ReadEvent }
+  | { kind: 'put_preferences'; userId: string; value: PreferenceSet | null }
+  | { kind: 'put_recipient'; userId: string; value: Recipient | null }
+  | { kind: 'put_webhooks'; userId: string; value: WebhookEndpoints | null }
+  | { kind: 'insert_audit'; event: AuditEvent };
+
+export function decideProjection(input: ProjectorInput): ProjectorOutput[] {
+  switch (input.kind) {
+    case 'notification':
+      return [{ kind: 'insert_notification', notification: input.notification }];
+    case 'read':
+      return [{ kind: 'apply_read', event: input.event }];
+    case 'preferences':
+      return [{ kind: 'put_preferences', userId: input.userId, value: input.value }];
+    case 'recipients':
+      return [{ kind: 'put_recipient', userId: input.userId, value: input.value }];
+    case 'webhooks':
+      return [{ kind: 'put_webhooks', userId: input.userId, value: input.value }];
+    case 'audit':
+      return [{ kind: 'insert_audit', event: input.event }];
+  }
 }

@@ -1,0 +1,99 @@
+/**
+ * The inbox: list (newest first, cursor pagination, unread filter), unread
+ * count, and mark read / read all / archive. Changes are events on
+ * notification.reads; the projector applies them, so they replay like
+ * everything else. A user only ever sees and changes their own notifications.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Publisher } from '../kafka/publisher.ts';
+import type { Pool } from '../db/pool.ts';
+import { listInbox, ownsNotification, unreadCount, type InboxRow } from '../db/inbox.ts';
+import type { ReadEvent } from '../model/routing.ts';
+import { TidingsError } from '../errors.ts';
+import { requireRole } from './authenticate.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export interface InboxRoutesDeps {
+  pool: Pool;
+  publisher: Publisher;
+  readsTopic: string;
+}
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+
+export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): Promise<void> {
+  const record = async (event: ReadEvent) => deps.publisher.publish(deps.readsTopic, event.user_id, event);
+  const notFound = () => new TidingsError('TIDINGS_NOT_FOUND', 'no such notification', 'poison', 404);
+
+  app.get<{ Querystring: { limit: number; cursor?: string; unread: boolean; archived: boolean } }>('/v1/notifications', {
+    preHandler: requireRole(),
+    schema: {
+      summary: 'List your notifications, newest first',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          cursor: { type: 'string', maxLength: 200 },
+          unread: { type: 'boolean', default: false },
+          archived: { type: 'boolean', default: false },
+        },
+      },
+    },
+  }, async (request) => {
+    const { limit, cursor, unread, archived } = request.query;
+    const after = decodeCursor(cursor);
+    const rows = await listInbox(deps.pool, request.principal!.userId, { limit: limit + 1, after: after && { createdAt: after.at, id: after.id }, unreadOnly: unread, archived });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      notifications: page.map(present),
+      next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+    };
+  });
+
+  app.get('/v1/notifications/unread-count', { preHandler: requireRole(), schema: { summary: 'Your unread count' } },
+    async (request) => ({ unread: await unreadCount(deps.pool, request.principal!.userId) }));
+
+  app.post<{ Params: { id: string } }>('/v1/notifications/:id/read', { preHandler: requireRole(), schema: { summary: 'Mark one notification read', params: idParams } },
+    async (request, reply) => {
+      const userId = request.principal!.userId;
+      if (!(await ownsNotification(deps.pool, userId, request.params.id))) throw notFound();
+      await record({ user_id: userId, action: 'read', notification_id: request.params.id, before: null, at: Date.now() });
+      return reply.code(202).send({ status: 'accepted' });
+    });
+
+  app.post<{ Params: { id: string } }>('/v1/notifications/:id/archive', { preHandler: requireRole(), schema: { summary: 'Archive one notification', params: idParams } },
+    async (request, reply) => {
+      const userId = request.principal!.userId;
+      if (!(await ownsNotification(deps.pool, userId, request.params.id))) throw notFound();
+      await record({ user_id: userId, action: 'archive', notification_id: request.params.id, before: null, at: Date.now() });
+      return reply.code(202).send({ status: 'accepted' });
+    });
+
+  app.post('/v1/notifications/read-all', { preHandler: requireRole(), schema: { summary: 'Mark everything received so far read' } },
+    async (request, reply) => {
+      const now = Date.now();
+      await record({ user_id: request.principal!.userId, action: 'read_all', notification_id: null, before: now, at: now });
+      return reply.code(202).send({ status: 'accepted' });
+    });
+}
+
+function present(row: InboxRow) {
+  return {
+    id: row.id,
+    type: row.type,
+    category: row.category,
+    severity: row.severity,
+    title: row.title,
+    message: row.message,
+    data: row.data,
+    action_url: row.action_url,
+    source: { type: row.source_type, id: row.source_id },
+    occurred_at: row.occurred_at.toISOString(),
+    created_at: row.created_at.toISOString(),
+    read: row.read_at !== null,
+    read_at: row.read_at?.toISOString() ?? null,
+    archived: row.archived_at !== null,
+  };
+}
