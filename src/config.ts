@@ -75,6 +75,12 @@ const roles: Parser<Role[]> = (raw) => {
   return items as Role[];
 };
 
+const failpoint: Parser<{ name: 'projector-after-records'; records: number }> = (raw) => {
+  const match = /^projector-after-records:(\d+)$/.exec(raw);
+  if (!match) throw new Error('must be projector-after-records:<N>');
+  return { name: 'projector-after-records', records: Number(match[1]) };
+};
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The settings table; README's configuration section lists exactly these. */
@@ -99,6 +105,7 @@ export const SETTINGS = {
   jwtIssuer: { env: 'TIDINGS_JWT_ISSUER', doc: 'Expected "iss" of JWTs, when set.', parse: text },
   jwtAudience: { env: 'TIDINGS_JWT_AUDIENCE', doc: 'Expected "aud" of JWTs, when set.', parse: text },
   wsOrigins: { env: 'TIDINGS_WS_ORIGINS', doc: 'Comma list of Origins allowed to open a WebSocket; "*" allows any. Default: the server\'s own address.', parse: list },
+  failpoint: { env: 'TIDINGS_FAILPOINT', doc: 'For crash tests only: "projector-after-records:N" kills the process with SIGKILL right after the database commit that brings the records the projector applied to N or more.', parse: failpoint },
   stackDir: { env: 'TIDINGS_STACK_DIR', doc: 'Folder of the local stack: data, logs, pid files.', default: '.stack', parse: text },
   cacheDir: { env: 'TIDINGS_CACHE_DIR', doc: 'Folder for downloads (Kafka jars, Apicurio distribution).', default: '.cache', parse: text },
 } satisfies Record<string, Setting<unknown>>;

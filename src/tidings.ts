@@ -96,7 +96,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     const globalWebhook = config.globalWebhookUrl ? { url: config.globalWebhookUrl, format: config.globalWebhookFormat, secret_encrypted: null } : undefined;
     processors.push(await startProcessor(routerProcessor({ kafka, codec, topics, prefix, globalWebhook, log }), runnerDeps));
   }
-  if (has('projector')) processors.push(await startProcessor(projectorProcessor({ pool, publisher, topics, prefix }), runnerDeps));
+  if (has('projector')) processors.push(await startProcessor(projectorProcessor({ pool, publisher, topics, prefix, afterCommit: failpoint(config, log) }), runnerDeps));
   if (has('gateway')) {
     const startAt = await endOffsets(kafka, topics.accepted);
     processors.push(await startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt }), runnerDeps));
@@ -161,5 +161,17 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
       })();
       return stopping;
     },
+  };
+}
+
+/** The crash-test hook of TIDINGS_FAILPOINT: SIGKILL right after the commit that brings the projected records to N. */
+function failpoint(config: Config, log: Logger): ((records: number) => void) | undefined {
+  const point = config.failpoint;
+  if (!point) return undefined;
+  log.warn({ failpoint: point }, 'failpoint armed: this process will kill itself');
+  let applied = 0;
+  return (records) => {
+    applied += records;
+    if (applied >= point.records) process.kill(process.pid, 'SIGKILL');
   };
 }

@@ -78,6 +78,8 @@ export interface Sink<O> {
   startOffsets?(topic: string, partitions: number[]): Promise<{ partition: number; offset: string }[]>;
   /** Writes one partition's batch; must be atomic with its offsets when `offsets` is 'sink'. */
   apply(batch: SinkBatch<O>): Promise<void>;
+  /** the sink's own counters, e.g. records applied and skipped */
+  stats?(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export interface RunningProcessor {
   readonly stats: Readonly<ProcessorStats>;
   /** resolves when the consumer first joined its group and got its partitions */
   readonly ready: Promise<void>;
+  sinkStats(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -246,6 +249,7 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     groupId: spec.groupId,
     stats,
     ready,
+    sinkStats: () => spec.sink.stats?.() ?? {},
     async stop() {
       stopping = true;
       // disconnect lets the in-flight batch finish, then leaves the group.

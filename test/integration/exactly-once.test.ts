@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { Kafka } from 'kafkajs';
 import { createKafka, topicNames } from '../../src/kafka/client.ts';
 import { createCodec } from '../../src/kafka/codec.ts';
 import { createPublisher, type Publisher } from '../../src/kafka/publisher.ts';
@@ -91,6 +92,49 @@ describe('exactly once', () => {
     await publisher.disconnect();
     await assertExactlyOnce(settings, unique.length);
     child.kill('SIGTERM');
+  }, 300_000);
+
+  it('a projector killed right after its database commit applies nothing twice when it comes back', async () => {
+    const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '1', TIDINGS_ROLES: 'dedupe,projector' });
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...settings.env, LOG_LEVEL: 'error', TIDINGS_FAILPOINT: 'projector-after-records:21' };
+    const child = await startChild(env);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const publisher = await publisherFor(settings);
+    const topics = topicNames(settings.env.TIDINGS_TOPIC_PREFIX!);
+    const db = new pg.Client({ connectionString: settings.endpoints.databaseUrl });
+    await db.connect();
+    const count = async () => (await db.query('select count(*)::int as n from notifications')).rows[0].n as number;
+
+    const tag = randomUUID();
+    const all = events(50, tag);
+    await publishAll(publisher, topics.events, all.slice(0, 20));
+    await waitFor(async () => ((await count()) === 20 ? true : undefined), 'the first commit');
+    await publishAll(publisher, topics.events, all.slice(20, 40)); // the first commit of these kills the child
+    expect(await exited).toBe('SIGKILL');
+    const atCrash = await count();
+    expect(atCrash).toBeGreaterThan(20);
+
+    // The crash came between the database commit and the (advisory) Kafka commit.
+    const stored = (await db.query('select next_offset::int as n from consumer_offsets where topic = $1', [topics.accepted])).rows[0].n as number;
+    const kafka = new Kafka({ clientId: 'test', brokers: settings.endpoints.kafkaBrokers, logLevel: 0 });
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId: `${settings.env.TIDINGS_TOPIC_PREFIX}tidings.projector`, topics: [topics.accepted] });
+    await admin.disconnect();
+    expect(Number(committed?.partitions[0]?.offset)).toBeLessThan(stored);
+
+    const h = await startWith(settings);
+    try {
+      await publishAll(publisher, topics.events, all.slice(40));
+      await waitUntilProcessed(h, 120_000);
+      const projector = h.tidings.processors.find((p) => p.name === 'projector');
+      expect(projector?.sinkStats().applied).toBe(50 - atCrash); // only what the crashed process had not committed
+      expect(await count()).toBe(50);
+    } finally {
+      await h.stop();
+      await publisher.disconnect();
+      await db.end();
+    }
   }, 300_000);
 
   it('two instances sharing the partitions, with rebalances in the middle, still deduplicate exactly', async () => {

@@ -17,7 +17,16 @@ import { decideProjection, type ProjectorInput, type ProjectorOutput } from './d
 
 type Value = Notification | ReadEvent | PreferenceSet | Recipient | WebhookEndpoints | AuditEvent | null;
 
-export function projectorProcessor(deps: { pool: Pool; publisher: Publisher; topics: TopicNames; prefix: string }): ProcessorSpec<Value, ProjectorOutput> {
+export interface ProjectorDeps {
+  pool: Pool;
+  publisher: Publisher;
+  topics: TopicNames;
+  prefix: string;
+  /** after each database commit, with the records it applied (crash tests hook in here) */
+  afterCommit?: (records: number) => void;
+}
+
+export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Value, ProjectorOutput> {
   const groupId = `${deps.prefix}tidings.projector`;
   const { topics } = deps;
 
@@ -51,6 +60,7 @@ export function projectorProcessor(deps: { pool: Pool; publisher: Publisher; top
       pool: deps.pool,
       groupId,
       deadLetter: (batch) => deps.publisher.deadLetter(deps.topics.acceptedDlq, batch.deadLetters, 'projector'),
+      afterCommit: deps.afterCommit && ((batch) => deps.afterCommit?.(batch.items.length)),
       applyOutput: async (client, output, at) => {
         switch (output.kind) {
           case 'insert_notification': await insertNotification(client, output.notification, at); return;
