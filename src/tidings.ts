@@ -17,6 +17,8 @@ import { startProcessor, type RunningProcessor } from './kafka/runner.ts';
 import { createPool, ping, type Pool } from './db/pool.ts';
 import { migrate } from './db/migrate.ts';
 import { dedupeProcessor } from './processors/dedupe/adapter.ts';
+import { startGlobalTable, type GlobalTable } from './kafka/global-table.ts';
+import type { Recipient } from './model/routing.ts';
 import { routerProcessor } from './processors/router/adapter.ts';
 import { projectorProcessor } from './processors/projector/adapter.ts';
 import { gatewayProcessor } from './processors/gateway/adapter.ts';
@@ -39,6 +41,8 @@ export interface Tidings {
   connections: Connections;
   pool: Pool;
   publisher: Publisher;
+  /** every user's roles and topics as dedupe sees them (with the dedupe role) */
+  directory: GlobalTable<Recipient> | undefined;
   stop(): Promise<void>;
 }
 
@@ -91,7 +95,11 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   };
 
   const processors: RunningProcessor[] = [];
-  if (has('dedupe')) processors.push(await startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, log }), runnerDeps));
+  let directory: GlobalTable<Recipient> | undefined;
+  if (has('dedupe')) {
+    directory = await startGlobalTable<Recipient>({ kafka, topic: topics.recipients, decode: async (v) => (await codec.decode('Recipient', v)) as Recipient, log });
+    processors.push(await startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, directory, log }), runnerDeps));
+  }
   if (has('router')) {
     const globalWebhook = config.globalWebhookUrl ? { url: config.globalWebhookUrl, format: config.globalWebhookFormat, secret_encrypted: null } : undefined;
     processors.push(await startProcessor(routerProcessor({ kafka, codec, topics, prefix, globalWebhook, log }), runnerDeps));
@@ -148,12 +156,14 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     connections,
     pool,
     publisher,
+    directory,
     stop() {
       stopping ??= (async () => {
         ready = false;
         await gateway?.close();
         await app.close();
         for (const p of [...processors].reverse()) await p.stop();
+        await directory?.stop();
         await publisher.disconnect();
         mail.close();
         await pool.end();

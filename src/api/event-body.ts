@@ -32,7 +32,7 @@ export function eventFromBody(body: unknown, now: number): BodyResult {
     ...input,
     event_id: input.event_id ?? null,
     user_id: input.user_id ?? null,
-    audience: input.audience ?? null,
+    audience: withAudienceDefaults(input.audience),
     action_url: input.action_url ?? null,
     severity: input.severity ?? 'info',
     data,
@@ -44,4 +44,10 @@ export function eventFromBody(body: unknown, now: number): BodyResult {
   const event = candidate as NotificationEvent;
   const rules = eventViolations(event);
   return rules.length > 0 ? { ok: false, reasons: rules } : { ok: true, event };
+}
+
+/** An audience object may leave out the lists it does not use, as the Avro defaults allow. */
+function withAudienceDefaults(audience: unknown): unknown {
+  if (typeof audience !== 'object' || audience === null || Array.isArray(audience)) return audience ?? null;
+  return { user_ids: [], roles: [], topics: [], ...audience };
 }

@@ -24,6 +24,7 @@ interface ProfileBody {
   locale?: string;
   time_zone?: string;
   roles?: string[];
+  topics?: string[];
 }
 
 const profileSchema = {
@@ -34,7 +35,8 @@ const profileSchema = {
     display_name: { type: ['string', 'null'], maxLength: 200 },
     locale: { type: 'string', pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' },
     time_zone: { type: 'string', maxLength: 64 },
-    roles: { type: 'array', maxItems: 50, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,49}$' } },
+    roles: { type: 'array', maxItems: 50, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]{0,99}$' } },
+    topics: { type: 'array', maxItems: 200, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]{0,99}$' } },
   },
 } as const;
 
@@ -45,13 +47,16 @@ export async function recipientRoutes(app: FastifyInstance, deps: RecipientRoute
     }
     const isAdmin = request.principal!.roles.includes('admin');
     if (body.roles !== undefined && !isAdmin) throw new AuthError('only an admin sets roles', 403);
+    // Roles and topics left out keep their current values: a user editing their profile keeps the roles an admin gave.
+    const current = body.roles === undefined || body.topics === undefined ? await getRecipient(deps.pool, userId) : undefined;
     const recipient: Recipient = {
       user_id: userId,
       email: body.email ?? null,
       display_name: body.display_name ?? null,
       locale: body.locale ?? 'en',
       time_zone: body.time_zone ?? 'UTC',
-      roles: body.roles ?? [],
+      roles: body.roles ?? (current?.roles as string[] | undefined) ?? [],
+      topics: body.topics ?? (current?.topics as string[] | undefined) ?? [],
       updated_at: Date.now(),
     };
     await deps.publisher.publish(deps.recipientsTopic, userId, recipient);

@@ -64,7 +64,7 @@ export async function getPreferenceSet(pool: Pool, userId: string): Promise<{ pr
 }
 
 export async function getRecipient(pool: Pool, userId: string): Promise<Record<string, unknown> | undefined> {
-  const result = await pool.query('select user_id, email, display_name, locale, time_zone, roles, updated_at from recipients where user_id = $1', [userId]);
+  const result = await pool.query('select user_id, email, display_name, locale, time_zone, roles, topics, updated_at from recipients where user_id = $1', [userId]);
   return result.rows[0];
 }
 

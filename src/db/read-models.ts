@@ -36,10 +36,10 @@ export async function putRecipient(client: Client, userId: string, value: Recipi
     return;
   }
   await client.query(
-    `insert into recipients (user_id, email, display_name, locale, time_zone, roles, updated_at) values ($1, $2, $3, $4, $5, $6, $7)
+    `insert into recipients (user_id, email, display_name, locale, time_zone, roles, topics, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8)
      on conflict (user_id) do update set email = excluded.email, display_name = excluded.display_name, locale = excluded.locale,
-       time_zone = excluded.time_zone, roles = excluded.roles, updated_at = excluded.updated_at`,
-    [userId, value.email, value.display_name, value.locale, value.time_zone, value.roles, new Date(value.updated_at)],
+       time_zone = excluded.time_zone, roles = excluded.roles, topics = excluded.topics, updated_at = excluded.updated_at`,
+    [userId, value.email, value.display_name, value.locale, value.time_zone, value.roles, value.topics, new Date(value.updated_at)],
   );
 }
 

@@ -5,12 +5,19 @@
 export const SEVERITIES = ['info', 'success', 'warning', 'error', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** Several recipients: listed users, holders of roles, subscribers of topics. */
+export interface Audience {
+  user_ids: string[];
+  roles: string[];
+  topics: string[];
+}
+
 /** notification.events: what happened. */
 export interface NotificationEvent {
   event_id: string | null;
   /** the one recipient, or null when `audience` lists them */
   user_id: string | null;
-  audience: { user_ids: string[] } | null;
+  audience: Audience | null;
   type: string;
   title: string;
   message: string;
@@ -53,9 +60,16 @@ export function sourceKey(event: SourceFields, userId: string): string {
   return `${event.source_type}:${event.source_id}:${event.type}:${userId}`;
 }
 
-/** Everyone an event is for, each once, in the order given. */
-export function recipientsOf(event: Pick<NotificationEvent, 'user_id' | 'audience'>): string[] {
-  return event.user_id !== null ? [event.user_id] : [...new Set(event.audience?.user_ids ?? [])];
+/** Users holding any of `roles` or subscribed to any of `topics`. */
+export type MemberLookup = (roles: readonly string[], topics: readonly string[]) => string[];
+
+/** Everyone an event is for, each once: listed users first, then role holders and topic subscribers. */
+export function recipientsOf(event: Pick<NotificationEvent, 'user_id' | 'audience'>, members: MemberLookup = () => []): string[] {
+  if (event.user_id !== null) return [event.user_id];
+  const audience = event.audience;
+  if (!audience) return [];
+  const resolved = audience.roles.length > 0 || audience.topics.length > 0 ? members(audience.roles, audience.topics) : [];
+  return [...new Set([...audience.user_ids, ...resolved])];
 }
 
 /**

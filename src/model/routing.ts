@@ -24,6 +24,8 @@ export interface Recipient {
   locale: string;
   time_zone: string;
   roles: string[];
+  /** topics the user subscribed to */
+  topics: string[];
   updated_at: number;
 }
 

@@ -5,6 +5,8 @@
 import type { NotificationEvent } from './notification.ts';
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_.-]{0,99}$/;
+/** roles and topics */
+const NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
 const LIMITS = { title: 200, message: 5_000, data: 64 * 1024, id: 200, audience: 10_000 } as const; // characters, recipients
 
 /** Every way `event` breaks the rules, as "field: reason"; empty when it is fine. */
@@ -15,8 +17,12 @@ export function eventViolations(event: NotificationEvent): string[] {
     else if (value.length > max) reasons.push(`${field}: longer than ${max} characters`);
   };
   const audience = event.audience?.user_ids ?? [];
-  if (event.user_id !== null && audience.length > 0) reasons.push('audience: give either user_id or audience, not both');
-  else if (event.user_id === null && audience.length === 0) reasons.push('user_id: needed, or an audience with at least one user id');
+  const groups = [...(event.audience?.roles ?? []), ...(event.audience?.topics ?? [])];
+  if (event.user_id !== null && audience.length + groups.length > 0) reasons.push('audience: give either user_id or audience, not both');
+  else if (event.user_id === null && audience.length + groups.length === 0) reasons.push('user_id: needed, or an audience with at least one user id, role or topic');
+  for (const [field, names] of [['roles', event.audience?.roles ?? []], ['topics', event.audience?.topics ?? []]] as const) {
+    names.forEach((name, i) => { if (!NAME_PATTERN.test(name)) reasons.push(`audience.${field}.${i}: must be lower-case letters, digits, "_", "-" or "." (at most 100)`); });
+  }
   if (event.user_id !== null) required('user_id', event.user_id, LIMITS.id);
   if (audience.length > LIMITS.audience) reasons.push(`audience.user_ids: more than ${LIMITS.audience} recipients`);
   audience.forEach((id, i) => required(`audience.user_ids.${i}`, id, LIMITS.id));

@@ -10,7 +10,7 @@ import { createCodec } from '../../src/kafka/codec.ts';
 import type { Notification } from '../../src/model/notification.ts';
 import { sourceKey } from '../../src/model/notification.ts';
 import { stableId } from '../../src/model/ids.ts';
-import { isolatedSettings, startWith, waitUntilProcessed, readTopic, type Harness } from './harness.ts';
+import { isolatedSettings, startWith, waitFor, waitUntilProcessed, readTopic, type Harness } from './harness.ts';
 
 describe('dedupe', () => {
   let settings: Awaited<ReturnType<typeof isolatedSettings>>;
@@ -74,6 +74,35 @@ describe('dedupe', () => {
     expect((await accepted()).filter((n) => n.source_key === key).map((n) => n.id)).toEqual([stableId(key)]);
     const repartitioned = (await readTopic(settings.endpoints.kafkaBrokers, h.tidings.topics.events, async () => null)).filter((r) => r.key === key);
     expect(repartitioned.length).toBe(3); // two sent back under the source key, one produced under it
+  });
+
+  it('an audience naming a role and a topic reaches the role\'s holders and the topic\'s subscribers, once each', async () => {
+    const admin = await h.auth.sign({ userId: 'root', roles: ['admin'] });
+    const name = (n: string) => `${n}-${randomUUID()}`;
+    const ops1 = name('ops1');
+    const ops2 = name('ops2');
+    const watcher = name('watcher');
+    const bystander = name('bystander');
+    const role = `oncall-${randomUUID().slice(0, 8)}`;
+    const topic = `gpu-farm-${randomUUID().slice(0, 8)}`;
+    const put = async (path: string, token: string, b: unknown) => {
+      const response = await fetch(`${h.tidings.url}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(b) });
+      expect(response.status).toBe(202);
+    };
+    await put(`/v1/recipients/${ops1}`, admin, { roles: [role] });
+    await put(`/v1/recipients/${ops2}`, admin, { roles: [role, 'other'] });
+    await put('/v1/recipients/me', await h.auth.sign({ userId: watcher, roles: [] }), { topics: [topic] });
+    await put(`/v1/recipients/${bystander}`, admin, { roles: ['other'] });
+    await waitFor(() => (h.tidings.directory?.get(watcher)?.topics.includes(topic) && h.tidings.directory.get(bystander) ? true : undefined), 'the directory to see the profiles');
+
+    const source = randomUUID();
+    const outage = { user_id: null, audience: { roles: [role], topics: [topic] }, type: 'agent_offline', title: 'Agent offline', message: 'gpu-3 stopped answering', source_type: 'agent', source_id: source };
+    await post(outage);
+    await post(outage);
+    await waitUntilProcessed(h);
+    const log = await accepted();
+    const reached = log.filter((n) => n.source_id === source).map((n) => n.user_id).sort();
+    expect(reached).toEqual([ops1, ops2, watcher].sort());
   });
 
   it('an audience fans out to one notification per recipient, once', async () => {

@@ -95,11 +95,22 @@ describe('inbox API', () => {
     expect((await api('GET', '/v1/notifications?cursor=bogus', aliceToken)).status).toBe(400);
   });
 
+  it('a user editing their own profile keeps the roles an admin gave them', async () => {
+    const admin = await h.auth.sign({ userId: 'root', roles: ['admin'] });
+    const dana = `dana-${randomUUID()}`;
+    const danaToken = await h.auth.sign({ userId: dana, roles: [] });
+    expect((await api('PUT', `/v1/recipients/${dana}`, admin, { email: 'dana@example.test', roles: ['oncall'] })).status).toBe(202);
+    await waitFor(async () => ((await api('GET', '/v1/recipients/me', danaToken)).status === 200 ? true : undefined), 'the admin\'s write projected');
+    expect((await api('PUT', '/v1/recipients/me', danaToken, { display_name: 'Dana', topics: ['gpu-farm'] })).status).toBe(202);
+    const profile = await waitFor(async () => { const r = await api('GET', '/v1/recipients/me', danaToken); return r.body.display_name === 'Dana' ? r.body : undefined; }, 'dana\'s edit projected');
+    expect(profile).toMatchObject({ display_name: 'Dana', roles: ['oncall'], topics: ['gpu-farm'] });
+  });
+
   it('reads back a profile and lists the audit log for admins', async () => {
     expect((await api('GET', '/v1/recipients/me', bobToken)).status).toBe(404);
     expect((await api('PUT', '/v1/recipients/me', bobToken, { email: 'bob@example.test', display_name: 'Bob' })).status).toBe(202);
     const profile = await waitFor(async () => { const r = await api('GET', '/v1/recipients/me', bobToken); return r.status === 200 ? r.body : undefined; }, 'bob\'s profile');
-    expect(profile).toMatchObject({ user_id: bob, email: 'bob@example.test', display_name: 'Bob', locale: 'en', time_zone: 'UTC', roles: [] });
+    expect(profile).toMatchObject({ user_id: bob, email: 'bob@example.test', display_name: 'Bob', locale: 'en', time_zone: 'UTC', roles: [], topics: [] });
 
     const admin = await h.auth.sign({ userId: 'root', roles: ['admin'] });
     const audit = await waitFor(async () => {

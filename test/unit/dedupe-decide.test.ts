@@ -27,7 +27,7 @@ const event = (overrides: Partial<NotificationEvent> = {}): NotificationEvent =>
 /** A state that has seen the given entries. */
 const given = (...entries: DedupeEntry[]): DedupeState => {
   const map = new Map(entries.map((e) => [e.source_key, e]));
-  return { windowMs: 168 * HOUR, seen: (key) => map.get(key) };
+  return { windowMs: 168 * HOUR, seen: (key) => map.get(key), members: () => [] };
 };
 const nothingSeen = given();
 
@@ -67,7 +67,7 @@ describe('decideDedupe', () => {
   });
 
   it('given an audience, when decided, then each new recipient gets one notification and a seen one is a duplicate', () => {
-    const e = event({ user_id: null, audience: { user_ids: ['a', 'b', 'a', 'c'] }, source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
+    const e = event({ user_id: null, audience: { user_ids: ['a', 'b', 'a', 'c'], roles: [], topics: [] }, source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
     const state = given({ source_key: 'maintenance:m1:maintenance_announcement:b', notification_id: 'x', first_seen_at: ctx.now - 1 });
     const outputs = decideDedupe({ key: 'maintenance:m1:maintenance_announcement:*', value: e }, state, ctx);
     expect(outputs.map((o) => (o.kind === 'accepted' ? `accepted ${o.notification.user_id}` : o.kind === 'duplicate' ? `duplicate ${o.sourceKey}` : o.kind))).toEqual([
@@ -77,6 +77,17 @@ describe('decideDedupe', () => {
     ]);
     const ids = outputs.flatMap((o) => (o.kind === 'accepted' ? [o.notification.id] : []));
     expect(ids).toEqual([stableId('maintenance:m1:maintenance_announcement:a'), stableId('maintenance:m1:maintenance_announcement:c')]);
+  });
+
+  it('given an audience naming a role and a topic, when decided, then their current members and the listed users get one notification each', () => {
+    const e = event({ user_id: null, audience: { user_ids: ['listed', 'admin-1'], roles: ['admin'], topics: ['gpu-farm'] }, type: 'agent_offline', source_type: 'agent', source_id: 'gpu-3' });
+    const state: DedupeState = { ...nothingSeen, members: (roles, topics) => (roles.includes('admin') && topics.includes('gpu-farm') ? ['admin-1', 'admin-2', 'watcher'] : []) };
+    const users = decideDedupe({ key: 'agent:gpu-3:agent_offline:*', value: e }, state, ctx).flatMap((o) => (o.kind === 'accepted' ? [o.notification.user_id] : []));
+    expect(users).toEqual(['listed', 'admin-1', 'admin-2', 'watcher']);
+  });
+
+  it('given a role or topic that is not a plain name, when decided, then it is poison', () => {
+    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null, audience: { user_ids: [], roles: ['Admins!'], topics: [] } }) }, nothingSeen, ctx)).toThrow('audience.roles.0: must be lower-case');
   });
 
   it('given an event without data, when accepted, then the notification carries an empty object', () => {
@@ -108,9 +119,9 @@ describe('decideDedupe', () => {
   });
 
   it('given neither a user nor an audience, or both, when decided, then it is poison', () => {
-    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null }) }, nothingSeen, ctx)).toThrow('user_id: needed, or an audience with at least one user id');
-    expect(() => decideDedupe({ key: 'k', value: event({ audience: { user_ids: ['x'] } }) }, nothingSeen, ctx)).toThrow('give either user_id or audience, not both');
-    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null, audience: { user_ids: ['ok', ''] } }) }, nothingSeen, ctx)).toThrow('audience.user_ids.1: must not be empty');
+    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null }) }, nothingSeen, ctx)).toThrow('user_id: needed, or an audience with at least one user id, role or topic');
+    expect(() => decideDedupe({ key: 'k', value: event({ audience: { user_ids: ['x'], roles: [], topics: [] } }) }, nothingSeen, ctx)).toThrow('give either user_id or audience, not both');
+    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null, audience: { user_ids: ['ok', ''], roles: [], topics: [] } }) }, nothingSeen, ctx)).toThrow('audience.user_ids.1: must not be empty');
   });
 });
 

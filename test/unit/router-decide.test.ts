@@ -12,7 +12,7 @@ const notification = (type = 'job_failed', overrides: Partial<Notification> = {}
   id: 'n1', user_id: 'u1', type, category: 'job', severity: 'error', title: 'T', message: 'M', data: '{}', action_url: null,
   source_type: 'job', source_id: '1', source_key: `job:1:${type}:u1`, event_id: null, occurred_at: 1, created_at: 2, ...overrides,
 });
-const alice: Recipient = { user_id: 'u1', email: 'alice@example.test', display_name: 'Alice', locale: 'de', time_zone: 'Europe/Berlin', roles: [], updated_at: 1 };
+const alice: Recipient = { user_id: 'u1', email: 'alice@example.test', display_name: 'Alice', locale: 'de', time_zone: 'Europe/Berlin', roles: [], topics: [], updated_at: 1 };
 const prefs = (...p: PreferenceSet['preferences']): PreferenceSet => ({ user_id: 'u1', preferences: p, updated_at: 1 });
 const hooks = (...endpoints: WebhookEndpoints['endpoints']): WebhookEndpoints => ({ user_id: 'u1', endpoints, updated_at: 1 });
 

@@ -12,6 +12,8 @@ import { createTransactionalSink, type OutRecord } from '../../kafka/transaction
 import { createTable } from '../../kafka/table.ts';
 import type { Logger } from '../../logger.ts';
 import type { NotificationEvent } from '../../model/notification.ts';
+import type { Recipient } from '../../model/routing.ts';
+import type { GlobalTable } from '../../kafka/global-table.ts';
 import { assertNever } from '../../assert-never.ts';
 import { decideDedupe, expireDedupe, type DedupeEntry, type DedupeOutput, type DedupeState } from './decide.ts';
 
@@ -25,6 +27,8 @@ export interface DedupeDeps {
   prefix: string;
   /** ms a source key is remembered */
   windowMs: number;
+  /** every user's roles and topics, for audiences naming roles or topics */
+  directory: GlobalTable<Recipient>;
   log: Logger;
 }
 
@@ -49,7 +53,7 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
 
   const state: ProcessorState<DedupeState, DedupeOutput> = {
     prepare: (partition) => table.load(partition),
-    view: (partition) => ({ windowMs: deps.windowMs, seen: (key) => table.get(partition, key) }),
+    view: (partition) => ({ windowMs: deps.windowMs, seen: (key) => table.get(partition, key), members: (roles, topics) => membersOf(deps.directory, roles, topics) }),
     evolve(partition, outputs) {
       for (const output of outputs) {
         if (output.kind === 'remember') table.stage(partition, output.entry.source_key, output.entry);
@@ -108,4 +112,13 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
       toRecords,
     }),
   };
+}
+
+/** Users holding any of `roles` or subscribed to any of `topics`, in user id order. */
+function membersOf(directory: GlobalTable<Recipient>, roles: readonly string[], topics: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const [userId, r] of directory.entries()) {
+    if (r.roles.some((role) => roles.includes(role)) || r.topics.some((topic) => topics.includes(topic))) found.push(userId);
+  }
+  return found.sort();
 }

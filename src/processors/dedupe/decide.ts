@@ -8,7 +8,7 @@
 import { ValidationError } from '../../errors.ts';
 import type { DecideContext } from '../context.ts';
 import type { Notification, NotificationEvent } from '../../model/notification.ts';
-import { eventKey, recipientsOf, sourceKey } from '../../model/notification.ts';
+import { eventKey, recipientsOf, sourceKey, type MemberLookup } from '../../model/notification.ts';
 import { typeInfo } from '../../model/catalogue.ts';
 import { eventViolations } from '../../model/validate.ts';
 
@@ -24,6 +24,8 @@ export interface DedupeState {
   /** ms a source key is remembered */
   windowMs: number;
   seen(sourceKey: string): DedupeEntry | undefined;
+  /** who holds the roles or follows the topics of an audience, now */
+  members: MemberLookup;
 }
 
 export type DedupeOutput =
@@ -44,7 +46,7 @@ export function decideDedupe(input: { key: string | null; value: NotificationEve
   const key = eventKey(event);
   if (input.key !== key) return [{ kind: 'repartition', key, event }];
 
-  return recipientsOf(event).flatMap((userId): DedupeOutput[] => {
+  return recipientsOf(event, state.members).flatMap((userId): DedupeOutput[] => {
     const recipientKey = sourceKey(event, userId);
     const seen = state.seen(recipientKey);
     if (seen !== undefined && ctx.now - seen.first_seen_at < state.windowMs) return [{ kind: 'duplicate', sourceKey: recipientKey }];

@@ -1,0 +1,83 @@
+/**
+ * A table of the latest value per key over every partition of a compacted
+ * topic (a "global table"): each process reads the whole topic with its own
+ * never-committing consumer, is ready once it has caught up with the end
+ * offsets seen at start, and keeps following the topic afterwards. Used where
+ * a lookup crosses partitions, such as "every user with role admin".
+ */
+import { randomUUID } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
+import type { Kafka } from './client.ts';
+import { partitionOffsets } from './client.ts';
+import { TransientError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export interface GlobalTable<V> {
+  get(key: string): V | undefined;
+  entries(): IterableIterator<[string, V]>;
+  stop(): Promise<void>;
+}
+
+export interface GlobalTableOptions<V> {
+  kafka: Kafka;
+  topic: string;
+  decode(value: Buffer): Promise<V>;
+  log: Logger;
+  /** ms to catch up at start */
+  timeoutMs?: number;
+}
+
+/** Starts following the topic; resolves once the table holds everything written before the call. */
+export async function startGlobalTable<V>(options: GlobalTableOptions<V>): Promise<GlobalTable<V>> {
+  const map = new Map<string, V>();
+  const targets = new Map((await partitionOffsets(options.kafka, options.topic))
+    .filter((p) => BigInt(p.high) > BigInt(p.low))
+    .map((p) => [p.partition, BigInt(p.high)]));
+  let caughtUp: () => void = () => {};
+  let failed: (err: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => { caughtUp = resolve; failed = reject; });
+  if (targets.size === 0) caughtUp();
+
+  const consumer: Consumer = options.kafka.consumer({ groupId: `tidings-global-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const target = targets.get(payload.partition);
+    if (target !== undefined && BigInt(payload.lastOffset) + 1n >= target) targets.delete(payload.partition);
+    if (targets.size === 0) caughtUp();
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    options.log.error({ err: payload.error, topic: options.topic }, 'global table stopped following its topic');
+    failed(payload.error);
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        const key = message.key?.toString('utf8');
+        if (key === undefined) continue;
+        if (message.value === null) map.delete(key);
+        else map.set(key, await options.decode(message.value));
+      }
+    },
+  });
+
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([ready, new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TransientError(`global table ${options.topic} did not catch up within ${timeoutMs} ms`)), timeoutMs);
+    })]);
+  } catch (err) {
+    await consumer.disconnect();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  options.log.info({ topic: options.topic, keys: map.size }, 'global table caught up');
+  return {
+    get: (key) => map.get(key),
+    entries: () => map.entries(),
+    stop: () => consumer.disconnect(),
+  };
+}
