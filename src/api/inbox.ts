@@ -55,21 +55,16 @@ export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): 
   app.get('/v1/notifications/unread-count', { preHandler: requireRole(), schema: { summary: 'Your unread count' } },
     async (request) => ({ unread: await unreadCount(deps.pool, request.principal!.userId) }));
 
-  app.post<{ Params: { id: string } }>('/v1/notifications/:id/read', { preHandler: requireRole(), schema: { summary: 'Mark one notification read', params: idParams } },
-    async (request, reply) => {
-      const userId = request.principal!.userId;
-      if (!(await ownsNotification(deps.pool, userId, request.params.id))) throw notFound();
-      await record({ user_id: userId, action: 'read', notification_id: request.params.id, before: null, at: Date.now() });
-      return reply.code(202).send({ status: 'accepted' });
-    });
-
-  app.post<{ Params: { id: string } }>('/v1/notifications/:id/archive', { preHandler: requireRole(), schema: { summary: 'Archive one notification', params: idParams } },
-    async (request, reply) => {
-      const userId = request.principal!.userId;
-      if (!(await ownsNotification(deps.pool, userId, request.params.id))) throw notFound();
-      await record({ user_id: userId, action: 'archive', notification_id: request.params.id, before: null, at: Date.now() });
-      return reply.code(202).send({ status: 'accepted' });
-    });
+  // Read and archive act on one notification, the caller's own.
+  for (const [action, summary] of [['read', 'Mark one notification read'], ['archive', 'Archive one notification']] as const) {
+    app.post<{ Params: { id: string } }>(`/v1/notifications/:id/${action}`, { preHandler: requireRole(), schema: { summary, params: idParams } },
+      async (request, reply) => {
+        const userId = request.principal!.userId;
+        if (!(await ownsNotification(deps.pool, userId, request.params.id))) throw notFound();
+        await record({ user_id: userId, action, notification_id: request.params.id, before: null, at: Date.now() });
+        return reply.code(202).send({ status: 'accepted' });
+      });
+  }
 
   app.post('/v1/notifications/read-all', { preHandler: requireRole(), schema: { summary: 'Mark everything received so far read' } },
     async (request, reply) => {
