@@ -140,6 +140,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   return Object.freeze(result) as Config;
 }
 
+/** The process's environment: what loadConfig reads, and what child processes inherit. */
+export function processEnvironment(): NodeJS.ProcessEnv {
+  return { ...process.env };
+}
+
 /** Replaces a URL's password with *** for logs and error messages. */
 export function redactUrl(raw: string): string {
   return raw.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');

@@ -10,6 +10,7 @@ import { userInfo } from 'node:os';
 import { execFileAsync, portOpen } from './process.ts';
 import { STACK_PORTS, type StackPaths, type StackService } from './service.ts';
 import { StackError } from '../errors.ts';
+import { processEnvironment } from '../config.ts';
 
 const DB_USER = 'tidings';
 const DB_NAME = 'tidings';
@@ -87,7 +88,7 @@ async function findOrInstallPostgres(): Promise<string> {
   await execFileAsync('apt-get', ['update', '-qq'], { maxBuffer: 64 * 1024 * 1024 });
   await execFileAsync('apt-get', ['install', '-y', '-qq', 'postgresql'], {
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    env: { ...processEnvironment(), DEBIAN_FRONTEND: 'noninteractive' },
   });
   const installed = await findPostgresBin();
   if (!installed) throw new StackError('apt-get installed postgresql but no initdb was found under /usr/lib/postgresql');

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { StackError } from '../errors.ts';
+import { processEnvironment } from '../config.ts';
 
 export const execFileAsync = promisify(execFile);
 
@@ -29,7 +30,7 @@ export function startDaemon(spec: DaemonSpec): number {
   try {
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
-      env: spec.env ?? process.env,
+      env: spec.env ?? processEnvironment(),
       detached: true,
       stdio: ['ignore', fd, fd],
     });
