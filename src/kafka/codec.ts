@@ -29,10 +29,15 @@ const SCHEMA_FILES: Record<SchemaName, string> = {
  * registered schema stands alone.
  */
 export function readSchema(name: SchemaName): Record<string, unknown> {
-  const url = new URL(`../../schemas/${SCHEMA_FILES[name]}`, import.meta.url);
-  const schema = JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as Record<string, unknown>;
-  return inlineNamedTypes(schema, new Set([`io.tidings.${name}`])) as Record<string, unknown>;
+  let schema = schemas.get(name);
+  if (!schema) {
+    schema = inlineNamedTypes(readSchemaFile(name), new Set([`io.tidings.${name}`])) as Record<string, unknown>;
+    schemas.set(name, schema);
+  }
+  return schema;
 }
+
+const schemas = new Map<SchemaName, Record<string, unknown>>();
 
 function inlineNamedTypes(node: unknown, defined: Set<string>): unknown {
   if (typeof node === 'string') {
@@ -53,7 +58,8 @@ function inlineNamedTypes(node: unknown, defined: Set<string>): unknown {
 }
 
 function readSchemaFile(name: SchemaName): Record<string, unknown> {
-  return JSON.parse(readFileSync(fileURLToPath(new URL(`../../schemas/${SCHEMA_FILES[name]}`, import.meta.url)), 'utf8')) as Record<string, unknown>;
+  const url = new URL(`../../schemas/${SCHEMA_FILES[name]}`, import.meta.url);
+  return JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as Record<string, unknown>;
 }
 
 const types = new Map<SchemaName, avro.Type>();
@@ -110,6 +116,8 @@ export interface Codec {
 export function createCodec(registryUrl: string): Codec {
   const registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 5 } }, { [SchemaType.AVRO]: { wrapUnions: false } });
   const ids = new Map<string, { id: number; schema: SchemaName }>();
+  // One resolver per reader schema and writer schema id: building one per record was most of the decoding cost.
+  const resolvers = new Map<string, avro.Resolver | 'same'>();
 
   return {
     async register(subjects) {
@@ -139,7 +147,18 @@ export function createCodec(registryUrl: string): Codec {
       if (buffer === null || buffer.length === 0) throw new DecodeError('empty value (tombstone) where a record was expected');
       if (buffer.length < 5 || buffer[0] !== 0) throw new DecodeError('not in the Confluent wire format (no magic byte 0 and schema id)');
       try {
-        return await registry.decode(buffer, { [SchemaType.AVRO]: { readerSchema: readSchema(name) as never } });
+        // The registry client caches writer schemas by id; the reader type and the resolver are cached here.
+        const writerId = buffer.readInt32BE(1);
+        const reader = avroType(name);
+        const key = `${name}:${writerId}`;
+        let resolver = resolvers.get(key);
+        if (resolver === undefined) {
+          const writer = (await registry.getSchema(writerId)) as unknown as avro.Type;
+          resolver = reader.equals(writer) ? 'same' : reader.createResolver(writer);
+          resolvers.set(key, resolver);
+        }
+        const payload = buffer.subarray(5);
+        return resolver === 'same' ? reader.fromBuffer(payload) : reader.fromBuffer(payload, resolver);
       } catch (err) {
         throw classifyDecodeFailure(err, buffer);
       }
