@@ -22,8 +22,10 @@ export function eventFromBody(body: unknown, now: number): BodyResult {
 
   let occurredAt: unknown = now;
   if (typeof input.occurred_at === 'string') {
-    occurredAt = Date.parse(input.occurred_at);
-    if (Number.isNaN(occurredAt)) reasons.push('occurred_at: not an ISO 8601 time');
+    const parsed = Date.parse(input.occurred_at);
+    // On failure `now` stays as a placeholder, so the schema check does not report the field a second time.
+    if (Number.isNaN(parsed)) reasons.push('occurred_at: not an ISO 8601 time');
+    else occurredAt = parsed;
   } else if (input.occurred_at !== undefined) {
     occurredAt = input.occurred_at;
   }
@@ -38,7 +40,7 @@ export function eventFromBody(body: unknown, now: number): BodyResult {
     data,
     occurred_at: occurredAt,
   };
-  reasons.push(...schemaViolations('NotificationEvent', candidate).filter((r) => !reasons.some((known) => known.startsWith(r.split(':')[0] ?? ''))));
+  reasons.push(...schemaViolations('NotificationEvent', candidate));
   if (reasons.length > 0) return { ok: false, reasons };
 
   const event = candidate as NotificationEvent;

@@ -9,6 +9,7 @@ import type { Publisher } from '../kafka/publisher.ts';
 import type { Pool } from '../db/pool.ts';
 import { listInbox, ownsNotification, unreadCount, type InboxRow } from '../db/inbox.ts';
 import type { ReadEvent } from '../model/routing.ts';
+import type { NotificationView } from '../model/notification.ts';
 import { TidingsError } from '../errors.ts';
 import { requireRole } from './authenticate.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -74,7 +75,7 @@ export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): 
     });
 }
 
-function present(row: InboxRow) {
+function present(row: InboxRow): NotificationView & { read_at: string | null; archived: boolean } {
   return {
     id: row.id,
     type: row.type,

@@ -53,6 +53,24 @@ export interface Notification {
   created_at: number;
 }
 
+/** A notification as browsers and API clients see it, in WebSocket frames and the inbox API alike. */
+export interface NotificationView {
+  id: string;
+  type: string;
+  category: string;
+  severity: string;
+  title: string;
+  message: string;
+  data: Record<string, unknown>;
+  action_url: string | null;
+  source: { type: string; id: string };
+  /** ISO 8601 */
+  occurred_at: string;
+  /** ISO 8601 */
+  created_at: string;
+  read: boolean;
+}
+
 type SourceFields = Pick<NotificationEvent, 'source_type' | 'source_id' | 'type'>;
 
 /** The deduplication key of one recipient: `source_type:source_id:type:user_id`. */

@@ -1,22 +1,9 @@
 /** The gateway's logic: which frame each accepted notification becomes, and for whom. */
-import type { Notification } from '../../model/notification.ts';
+import type { Notification, NotificationView } from '../../model/notification.ts';
 
 export interface NotificationFrame {
   type: 'notification';
-  notification: {
-    id: string;
-    type: string;
-    category: string;
-    severity: string;
-    title: string;
-    message: string;
-    data: Record<string, unknown>;
-    action_url: string | null;
-    source: { type: string; id: string };
-    occurred_at: string;
-    created_at: string;
-    read: boolean;
-  };
+  notification: NotificationView;
 }
 
 export type GatewayOutput = { kind: 'push'; userId: string; frame: NotificationFrame };
