@@ -8,7 +8,7 @@
  *   npm run bench [-- <events>]
  */
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, CompressionTypes } from 'kafkajs';
+import { Partitioners, CompressionTypes, type Kafka } from 'kafkajs';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
 import { stackUp } from '../src/stack/stack.ts';
@@ -16,6 +16,7 @@ import { createLogger } from '../src/logger.ts';
 import { ensureDatabase } from '../src/db/pool.ts';
 import { createCodec } from '../src/kafka/codec.ts';
 import { topicNames } from '../src/kafka/topics.ts';
+import { createKafka, createTopicsAndWait } from '../src/kafka/client.ts';
 import { startTidings } from '../src/tidings.ts';
 import { eventKey, type NotificationEvent } from '../src/model/notification.ts';
 
@@ -27,7 +28,7 @@ const base = loadConfig(process.env);
 const { endpoints } = await stackUp(base);
 const id = `bench${randomBytes(4).toString('hex')}`;
 const prefix = `${id}.`;
-const kafka = new Kafka({ clientId: 'bench', brokers: endpoints.kafkaBrokers, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'bench', log: createLogger('silent') });
 const codec = createCodec(endpoints.schemaRegistryUrl);
 const topics = topicNames(prefix);
 
@@ -44,7 +45,7 @@ console.log(`${N.toLocaleString('en')} events, ${PARTITIONS} partitions, batches
   const topic = `${prefix}raw`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+  await createTopicsAndWait(admin, [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }]);
   await admin.disconnect();
   await codec.register([{ topic, schema: 'NotificationEvent' }]);
   const encoded = await Promise.all(events.map(async (e) => ({ key: eventKey(e), value: await codec.encode(topic, e) })));

@@ -2,7 +2,8 @@
  * The Kafka client and topic administration. kafkajs is imported here and in
  * the rest of src/kafka only.
  */
-import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type ITopicConfig, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
+import { TransientError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { TOPICS, topicConfig, topicNames, type TopicKey, type TopicNames } from './topics.ts';
 
@@ -63,18 +64,39 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<s
     const existing = new Set(await admin.listTopics());
     const missing = (Object.keys(TOPICS) as TopicKey[]).filter((key) => !existing.has(names[key]));
     if (missing.length === 0) return [];
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((key) => ({
-        topic: names[key],
-        numPartitions: layout.partitions,
-        replicationFactor: layout.replicationFactor,
-        configEntries: topicConfig(TOPICS[key], layout.retentionMs?.[key]),
-      })),
-    });
+    await createTopicsAndWait(admin, missing.map((key) => ({
+      topic: names[key],
+      numPartitions: layout.partitions,
+      replicationFactor: layout.replicationFactor,
+      configEntries: topicConfig(TOPICS[key], layout.retentionMs?.[key]),
+    })));
     return missing.map((key) => names[key]);
   } finally {
     await admin.disconnect();
+  }
+}
+
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs'
+ * waitForLeaders retries only LEADER_NOT_AVAILABLE, while a KRaft broker that
+ * has not applied the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION, and
+ * createTopics then fails although the topics are being created.
+ */
+export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
+      if (found.length === names.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!NOT_YET.has((err as { type?: string }).type ?? '')) throw err;
+    }
+    if (Date.now() > deadline) throw new TransientError(`topics ${names.join(', ')} had no leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
