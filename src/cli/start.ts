@@ -1,6 +1,6 @@
 /** `tidings start`: the local stack for whatever is not configured, then every role of Tidings. */
 import type { Config } from '../config.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import { stackUp } from '../stack/stack.ts';
 import { startTidings } from '../tidings.ts';
 import { createAuthenticator } from '../auth.ts';
@@ -34,10 +34,23 @@ export async function startCommand(config: Config): Promise<number> {
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolveStopped());
   await stopped;
+  const code = failure ? 1 : 0;
+  // A shutdown that hangs (a broker gone, a stuck request) must not keep the
+  // process alive: past the deadline it exits with what is still open.
+  exitAfter(STOP_DEADLINE_MS, 1, log, 'shutdown did not finish in time');
   await tidings.stop();
-  if (failure) {
-    log.fatal({ err: failure }, 'stopped after a fatal error');
-    return 1;
-  }
-  return 0;
+  if (failure) log.fatal({ err: failure }, 'stopped after a fatal error');
+  // Everything is closed; anything still holding the event loop is a leak, reported, not waited on.
+  exitAfter(LINGER_MS, code, log, 'resources still open after a clean stop');
+  return code;
+}
+
+const STOP_DEADLINE_MS = 30_000;
+const LINGER_MS = 5_000;
+
+function exitAfter(ms: number, code: number, log: Logger, reason: string): void {
+  setTimeout(() => {
+    log.error({ resources: process.getActiveResourcesInfo() }, reason);
+    process.exit(code);
+  }, ms).unref();
 }

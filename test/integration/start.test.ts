@@ -20,11 +20,26 @@ describe('tidings start', () => {
     const startEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TIDINGS_TOPIC_PREFIX: env.TIDINGS_TOPIC_PREFIX!, DATABASE_URL: env.DATABASE_URL!, TIDINGS_HTTP_PORT: '0', TIDINGS_PARTITIONS: '2', LOG_LEVEL: 'warn' };
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], { cwd: root, env: startEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk.toString(); output += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => { exitCode = code; resolve(code); }));
+    // Every wait ends early, with what the process printed, if it is gone or too slow.
+    const running = <T>(probe: () => T | undefined) => () => {
+      if (exitCode !== undefined) throw new Error(`tidings start exited with ${exitCode}:\n${output.slice(-4_000)}`);
+      return probe();
+    };
+    const explained = async <T>(wait: Promise<T>): Promise<T> => {
+      try {
+        return await wait;
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n--- tidings start printed:\n${output.slice(-4_000)}`, { cause: err });
+      }
+    };
 
-    const url = await waitFor(() => /Tidings is running at (http:\/\/\S+)/.exec(stdout)?.[1], 'the start banner', 120_000);
-    const token = await waitFor(() => /export TOKEN=(\S+)/.exec(stdout)?.[1], 'the printed token');
+    const url = await explained(waitFor(running(() => /Tidings is running at (http:\/\/\S+)/.exec(stdout)?.[1]), 'the start banner', 90_000));
+    const token = await explained(waitFor(running(() => /export TOKEN=(\S+)/.exec(stdout)?.[1]), 'the printed token'));
     expect(stdout).toContain(`websocket         ${url.replace('http', 'ws')}/v1/ws?token=<jwt>`);
 
     const health = await fetch(`${url}/health`);
@@ -38,13 +53,15 @@ describe('tidings start', () => {
       body: JSON.stringify({ user_id: 'demo-user', type: 'job_completed', title: 'Job done', message: 'All 3 tasks finished', source_type: 'job', source_id: sourceId }),
     });
     expect(posted.status).toBe(202);
-    const frame = await waitFor(() => client.frames.find((f) => f.type === 'notification'), 'the notification frame');
+    const frame = await explained(waitFor(running(() => client.frames.find((f) => f.type === 'notification')), 'the notification frame'));
     expect(frame).toMatchObject({ notification: { title: 'Job done', source: { type: 'job', id: sourceId } } });
 
-    const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
+    let closedCode: number | undefined;
+    client.socket.once('close', (code) => { closedCode = code; });
     child.kill('SIGTERM');
-    expect(await closed).toBe(1001);
-    expect(await exited).toBe(0);
+    expect(await explained(waitFor(() => closedCode, 'the socket to close', 30_000))).toBe(1001);
+    expect(await explained(waitFor(() => exitCode, 'the process to exit', 40_000))).toBe(0);
+    await exited;
     child = undefined;
-  });
+  }, 180_000);
 });
