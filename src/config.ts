@@ -81,6 +81,11 @@ const failpoint: Parser<{ name: 'projector-after-records'; records: number }> = 
   return { name: 'projector-after-records', records: Number(match[1]) };
 };
 
+const key32: Parser<string> = (raw) => {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) || Buffer.from(raw, 'base64').length !== 32) throw new Error('must be 32 bytes in base64');
+  return raw;
+};
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** The settings table; README's configuration section lists exactly these. */
@@ -102,6 +107,7 @@ export const SETTINGS = {
   globalWebhookUrl: { env: 'TIDINGS_GLOBAL_WEBHOOK_URL', doc: 'A webhook that receives every notification, whatever users chose (for example a team channel). Unset: none.', parse: url(['http:', 'https:']) },
   globalWebhookFormat: { env: 'TIDINGS_GLOBAL_WEBHOOK_FORMAT', doc: 'Payload of the global webhook: generic (Standard Webhooks JSON), discord, slack or teams.', default: 'generic', parse: oneOf(['generic', 'discord', 'slack', 'teams'] as const) },
   jwtSecret: { env: 'TIDINGS_JWT_SECRET', doc: 'HS256 secret that signs the JWTs of browsers and API clients (32 characters or more). Unset with the local stack: a secret generated once under the stack folder.', parse: secret(32) },
+  secretKey: { env: 'TIDINGS_SECRET_KEY', doc: 'Key that encrypts webhook signing secrets in Kafka and Postgres: 32 random bytes in base64 (`openssl rand -base64 32`). Unset with the local stack: a key generated once under the stack folder.', parse: key32 },
   jwtIssuer: { env: 'TIDINGS_JWT_ISSUER', doc: 'Expected "iss" of JWTs, when set.', parse: text },
   jwtAudience: { env: 'TIDINGS_JWT_AUDIENCE', doc: 'Expected "aud" of JWTs, when set.', parse: text },
   wsOrigins: { env: 'TIDINGS_WS_ORIGINS', doc: 'Comma list of Origins allowed to open a WebSocket; "*" allows any. Default: the server\'s own address.', parse: list },

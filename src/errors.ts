@@ -69,6 +69,14 @@ export class AuthError extends TidingsError {
   }
 }
 
+/** A sealed secret that does not open: altered, moved, or sealed with another key. */
+export class SecretError extends TidingsError {
+  constructor(message: string) {
+    super('TIDINGS_SECRET', message, 'bug', 500);
+    this.name = 'SecretError';
+  }
+}
+
 export class StackError extends TidingsError {
   constructor(message: string, options?: ErrorOptions) {
     super('TIDINGS_STACK', message, 'bug', 500, options);

@@ -9,7 +9,7 @@ export type { Logger };
 const REDACT = [
   'password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization',
   'headers.authorization', 'req.headers.authorization', 'req.headers.cookie',
-  'email', '*.email', 'to', '*.to', 'databaseUrl', 'smtpUrl', 'jwtSecret',
+  'email', '*.email', 'to', '*.to', 'databaseUrl', 'smtpUrl', 'jwtSecret', 'secretKey', 'secret_encrypted', '*.secret_encrypted',
 ];
 
 /**

@@ -30,6 +30,8 @@ import { preferenceRoutes } from './api/preferences.ts';
 import { recipientRoutes } from './api/recipients.ts';
 import { inboxRoutes } from './api/inbox.ts';
 import { auditRoutes } from './api/audit.ts';
+import { webhookRoutes } from './api/webhooks.ts';
+import { createSecretBox } from './secret-box.ts';
 import { healthRoutes, type Check } from './health/routes.ts';
 
 export interface Tidings {
@@ -130,6 +132,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     await app.register(inboxRoutes, { pool, publisher, readsTopic: topics.reads });
     await app.register(preferenceRoutes, { publisher, pool, preferencesTopic: topics.preferences });
     await app.register(recipientRoutes, { publisher, pool, recipientsTopic: topics.recipients });
+    await app.register(webhookRoutes, { publisher, pool, secrets: createSecretBox(endpoints.secretKey), webhooksTopic: topics.webhooks });
     await app.register(auditRoutes, { pool });
   }
   await app.ready();

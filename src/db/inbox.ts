@@ -80,3 +80,20 @@ export async function listAudit(pool: Pool, q: { limit: number; after?: { record
   );
   return result.rows;
 }
+
+export interface WebhookRow {
+  endpoint_id: string;
+  url: string;
+  format: string;
+  secret_encrypted: string | null;
+  enabled: boolean;
+  types: string[];
+  updated_at: Date;
+}
+
+/** A user's webhook endpoints as projected, secrets still sealed. */
+export async function listWebhooks(pool: Pool, userId: string): Promise<WebhookRow[]> {
+  const result = await pool.query<WebhookRow>(
+    'select endpoint_id, url, format, secret_encrypted, enabled, types, updated_at from user_webhooks where user_id = $1 order by endpoint_id', [userId]);
+  return result.rows;
+}

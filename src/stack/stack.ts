@@ -26,6 +26,8 @@ export interface Endpoints {
   databaseUrl: string;
   smtpUrl: string;
   jwtSecret: string;
+  /** base64 key of the secret box (webhook signing secrets) */
+  secretKey: string;
 }
 
 type Slot = 'kafka' | 'registry' | 'postgres' | 'smtp';
@@ -137,16 +139,17 @@ export function endpoints(config: Config): Endpoints {
     schemaRegistryUrl: config.schemaRegistryUrl ?? all.registry.endpoint,
     databaseUrl: config.databaseUrl ?? all.postgres.endpoint,
     smtpUrl: config.smtpUrl ?? all.smtp.endpoint,
-    jwtSecret: config.jwtSecret ?? localJwtSecret(paths),
+    jwtSecret: config.jwtSecret ?? localSecret(paths, 'jwt.secret', 'base64url'),
+    secretKey: config.secretKey ?? localSecret(paths, 'secret.key', 'base64'),
   };
 }
 
-/** A JWT secret generated once for the local stack, so dev tokens survive restarts. */
-function localJwtSecret(paths: StackPaths): string {
-  const file = join(paths.stackDir, 'jwt.secret');
+/** 32 random bytes generated once for the local stack, so dev tokens and sealed secrets survive restarts. */
+function localSecret(paths: StackPaths, name: string, encoding: 'base64' | 'base64url'): string {
+  const file = join(paths.stackDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(paths.stackDir, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
+  const secret = randomBytes(32).toString(encoding);
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
 }

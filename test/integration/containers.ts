@@ -29,6 +29,7 @@ export async function startContainers(): Promise<{ endpoints: Endpoints; mailApi
       databaseUrl: postgres.getConnectionUri(),
       smtpUrl: `smtp://127.0.0.1:${SMTP_PORT}`,
       jwtSecret: randomBytes(32).toString('base64url'),
+      secretKey: randomBytes(32).toString('base64'),
     },
     mailApiUrl: `http://127.0.0.1:${MAIL_API_PORT}`,
     async stop() {

@@ -35,6 +35,7 @@ export async function isolatedSettings(extra: Record<string, string> = {}): Prom
     DATABASE_URL: databaseUrl,
     SMTP_URL: shared.smtpUrl,
     TIDINGS_JWT_SECRET: shared.jwtSecret,
+    TIDINGS_SECRET_KEY: shared.secretKey,
     TIDINGS_TOPIC_PREFIX: `${id}.`,
     TIDINGS_PARTITIONS: '2',
     TIDINGS_HTTP_PORT: '0',
