@@ -3,7 +3,8 @@
  * the rest of src/kafka only.
  */
 import { Kafka, logLevel, Partitioners, type Admin, type ITopicConfig, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
-import { TransientError } from '../errors.ts';
+import { errorKind, TransientError } from '../errors.ts';
+import { withRetry } from './retry.ts';
 import type { Logger } from '../logger.ts';
 import { TOPICS, topicConfig, topicNames, type TopicKey, type TopicNames } from './topics.ts';
 
@@ -76,7 +77,7 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<s
   }
 }
 
-const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
 
 /**
  * Creates topics and waits until every partition has a leader. kafkajs'
@@ -91,9 +92,15 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], 
   for (;;) {
     try {
       const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
-      if (found.length === names.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      if (found.length === names.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
+        // A leader in the metadata may not serve its log yet (Kafka 4.1 answers
+        // NOT_LEADER_FOR_PARTITION to ListOffsets right after creation); listing
+        // every partition's offsets proves that it does.
+        for (const name of names) await admin.fetchTopicOffsets(name);
+        return;
+      }
     } catch (err) {
-      if (!NOT_YET.has((err as { type?: string }).type ?? '')) throw err;
+      if (!NOT_YET.has((err as { type?: string }).type ?? '') && errorKind(err) !== 'transient') throw err;
     }
     if (Date.now() > deadline) throw new TransientError(`topics ${names.join(', ')} had no leaders after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -113,7 +120,10 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
 
 /** The first and the next (end) offset of every partition of `topic`. */
 export async function partitionOffsets(kafka: Kafka, topic: string): Promise<{ partition: number; low: string; high: string }[]> {
-  return withAdmin(kafka, async (admin) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high })));
+  // kafkajs' admin retries only UNKNOWN_TOPIC_OR_PARTITION here; a leader that
+  // moved or is still loading (NOT_LEADER_FOR_PARTITION) is worth a retry too.
+  return withAdmin(kafka, (admin) => withRetry(async () =>
+    (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high }))));
 }
 
 /** The current end offset of every partition of `topic`. */

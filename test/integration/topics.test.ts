@@ -1,0 +1,38 @@
+/**
+ * Topic creation on the real broker: when ensureTopics returns, every
+ * partition of every new topic answers, so a process can read end offsets at
+ * once (a leader in the metadata alone is not enough: the broker may still
+ * answer NOT_LEADER_FOR_PARTITION for a moment).
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, ensureTopics, topicNames } from '../../src/kafka/client.ts';
+import { TOPICS } from '../../src/kafka/topics.ts';
+import { createLogger } from '../../src/logger.ts';
+
+describe('ensureTopics', () => {
+  it('returns only once every partition of every new topic serves offsets, and creates nothing twice', async () => {
+    const brokers = inject('endpoints').kafkaBrokers;
+    const kafka = createKafka({ brokers, clientId: 'test-topics', log: createLogger('silent') });
+    // A plain client with no retries: the first ListOffsets must succeed.
+    const admin = new Kafka({ clientId: 'test-topics-check', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+    await admin.connect();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const prefix = `topics${randomBytes(4).toString('hex')}.`;
+        const created = await ensureTopics(kafka, { prefix, partitions: 3, replicationFactor: 1 });
+        const names = topicNames(prefix);
+        expect(created.sort()).toEqual(Object.values(names).sort());
+        for (const topic of created) {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          expect(offsets.map((o) => [o.partition, o.high]).sort()).toEqual([[0, '0'], [1, '0'], [2, '0']]);
+        }
+        expect(await ensureTopics(kafka, { prefix, partitions: 3, replicationFactor: 1 })).toEqual([]);
+      }
+      expect(Object.keys(TOPICS).length).toBeGreaterThan(10);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
