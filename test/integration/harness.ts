@@ -105,6 +105,15 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
   }
 }
 
+/** One call of the REST API of `h` with a bearer token; the body is JSON when given. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer, whose shape each test asserts
+export async function callApi(h: Harness, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${h.tidings.url}${path}`, {
+    method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
 /** A WebSocket client that records every frame it gets. */
 export async function connectClient(url: string, token: string, origin?: string): Promise<{ socket: WebSocket; frames: Record<string, unknown>[] }> {
   const socket = new WebSocket(`${url}?token=${encodeURIComponent(token)}`, origin ? { origin } : {});

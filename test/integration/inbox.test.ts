@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { startHarness, waitFor, waitUntilProcessed, type Harness } from './harness.ts';
+import { startHarness, waitFor, waitUntilProcessed, type Harness, callApi } from './harness.ts';
 
 describe('inbox API', () => {
   let h: Harness;
@@ -34,12 +34,7 @@ describe('inbox API', () => {
     });
     expect(response.status).toBe(202);
   }
-  const api = async (method: string, path: string, token: string, body?: unknown) => {
-    const response = await fetch(`${h.tidings.url}${path}`, {
-      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: await response.json() };
-  };
+  const api = (method: string, path: string, token: string, body?: unknown) => callApi(h, method, path, token, body);
   const unread = async (token: string) => (await api('GET', '/v1/notifications/unread-count', token)).body.unread as number;
 
   it('lists a user\'s notifications newest first, a page at a time, and only theirs', async () => {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createCodec } from '../../src/kafka/codec.ts';
 import type { SchemaName } from '../../src/kafka/topics.ts';
 import type { AuditEvent, DeliveryCommand, WebhookEndpoints } from '../../src/model/routing.ts';
-import { startHarness, readTopic, waitFor, waitForConsumed, waitUntilProcessed, type Harness } from './harness.ts';
+import { startHarness, readTopic, waitFor, waitForConsumed, waitUntilProcessed, type Harness, callApi } from './harness.ts';
 
 describe('routing', () => {
   let h: Harness;
@@ -21,10 +21,7 @@ describe('routing', () => {
   });
   afterAll(async () => h?.stop());
 
-  const call = async (method: string, path: string, token: string, body: unknown) => {
-    const response = await fetch(`${h.tidings.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: response.status, body: await response.json() };
-  };
+  const call = (method: string, path: string, token: string, body: unknown) => callApi(h, method, path, token, body);
   const emit = async (userId: string, type: string) => {
     const sourceId = randomUUID();
     const { status } = await call('POST', '/v1/events', producer, { user_id: userId, type, title: type, message: `${type} happened`, source_type: 'test', source_id: sourceId });

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { createCodec } from '../../src/kafka/codec.ts';
 import { createSecretBox, webhookSecretContext } from '../../src/secret-box.ts';
 import type { DeliveryCommand, WebhookEndpoints } from '../../src/model/routing.ts';
-import { startHarness, readTopic, waitFor, waitForConsumed, waitUntilProcessed, type Harness } from './harness.ts';
+import { startHarness, readTopic, waitFor, waitForConsumed, waitUntilProcessed, type Harness, callApi } from './harness.ts';
 
 describe('webhook endpoints API', () => {
   let h: Harness;
@@ -32,12 +32,7 @@ describe('webhook endpoints API', () => {
     await h?.stop();
   });
 
-  const api = async (method: string, path: string, token: string, body?: unknown) => {
-    const response = await fetch(`${h.tidings.url}${path}`, {
-      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: await response.json() };
-  };
+  const api = (method: string, path: string, token: string, body?: unknown) => callApi(h, method, path, token, body);
   const sealedSecrets = async (userId: string) => new Map((await db.query<{ endpoint_id: string; secret_encrypted: string | null }>(
     'select endpoint_id, secret_encrypted from user_webhooks where user_id = $1', [userId])).rows.map((r) => [r.endpoint_id, r.secret_encrypted]));
   const projected = async (userId: string, token: string, count: number) =>
