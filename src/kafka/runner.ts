@@ -174,7 +174,8 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     }
   });
 
-  const handleBatch = async (payload: EachBatchPayload) => {
+  const serial = partitionSerialiser();
+  const handleBatch = (payload: EachBatchPayload) => serial(payload.batch.partition, async () => {
     try {
       await processBatch(payload);
     } catch (err) {
@@ -182,7 +183,7 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
       spec.state?.rollback(payload.batch.partition);
       throw err;
     }
-  };
+  });
 
   const processBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload) => {
     const sinkBatch: SinkBatch<O> = { topic: batch.topic, partition: batch.partition, items: [], deadLetters: [], nextOffset: '' };
@@ -238,8 +239,9 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
   await consumer.run({
     autoCommit: spec.sink.offsets === 'after-apply',
     eachBatchAutoResolve: false,
-    // One partition at a time: with kafkajs' partitionsConsumedConcurrently above 1 the pipeline stalled in the benchmark (not yet understood).
-    partitionsConsumedConcurrently: 1,
+    // Partitions side by side; batches of one partition number (of
+    // co-partitioned inputs) one after another, see partitionSerialiser.
+    partitionsConsumedConcurrently: PARTITIONS_IN_FLIGHT,
     eachBatch: handleBatch,
   });
   log.info({ groupId: spec.groupId }, 'processor started');
@@ -257,6 +259,31 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
       await spec.sink.close();
       log.info(stats, 'processor stopped');
     },
+  };
+}
+
+/** Batches of different partitions a processor works on at once. */
+const PARTITIONS_IN_FLIGHT = 3;
+
+/**
+ * Runs work for one partition number at a time, in arrival order. The state
+ * of a partition (ProcessorState stages, commits and rolls back by partition
+ * number) is shared by every co-partitioned input, so a batch of
+ * notification.preferences p0 must never run beside one of
+ * notification.accepted p0; batches of other partitions may.
+ */
+export function partitionSerialiser(): <T>(partition: number, work: () => Promise<T>) => Promise<T> {
+  const tails = new Map<number, Promise<unknown>>();
+  return async (partition, work) => {
+    const before = tails.get(partition) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const tail = run.catch(() => undefined);
+    tails.set(partition, tail);
+    try {
+      return await run;
+    } finally {
+      if (tails.get(partition) === tail) tails.delete(partition);
+    }
   };
 }
 
