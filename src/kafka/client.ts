@@ -93,7 +93,7 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], 
     try {
       const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
       if (found.length === names.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) {
-        // A leader in the metadata may not serve its log yet (Kafka 4.1 answers
+        // A leader in the metadata may not serve its log yet (3.9 and 4.1 answer
         // NOT_LEADER_FOR_PARTITION to ListOffsets right after creation); listing
         // every partition's offsets proves that it does.
         for (const name of names) await admin.fetchTopicOffsets(name);
