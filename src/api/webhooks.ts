@@ -15,7 +15,7 @@ import { WEBHOOK_FORMATS, type WebhookEndpoint, type WebhookEndpoints, type Webh
 import { ValidationError } from '../errors.ts';
 import { requireRole } from './authenticate.ts';
 import type { Pool } from '../db/pool.ts';
-import { listWebhooks, type WebhookRow } from '../db/inbox.ts';
+import { listWebhooks } from '../db/inbox.ts';
 import { webhookSecretContext, type SecretBox } from '../secret-box.ts';
 
 export interface WebhookRoutesDeps {
@@ -84,7 +84,7 @@ export function generateSecret(): string {
 export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDeps): Promise<void> {
   app.get('/v1/webhooks', { preHandler: requireRole(), schema: { summary: 'Your webhook endpoints (secrets are never shown again)' } }, async (request) => {
     const rows = await listWebhooks(deps.pool, request.principal!.userId);
-    return { endpoints: rows.map((r: WebhookRow) => endpointView({ id: r.endpoint_id, url: r.url, format: r.format, enabled: r.enabled, types: r.types, signed: r.secret_encrypted !== null })) };
+    return { endpoints: rows.map((r) => endpointView({ id: r.endpoint_id, url: r.url, format: r.format, enabled: r.enabled, types: r.types, signed: r.secret_encrypted !== null })) };
   });
 
   app.put<{ Body: { endpoints: EndpointBody[] } }>('/v1/webhooks', {

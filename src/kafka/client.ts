@@ -77,13 +77,12 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<s
   }
 }
 
-const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
-
 /**
- * Creates topics and waits until every partition has a leader. kafkajs'
- * waitForLeaders retries only LEADER_NOT_AVAILABLE, while a KRaft broker that
- * has not applied the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION, and
- * createTopics then fails although the topics are being created.
+ * Creates topics and waits until every partition has a leader that serves its
+ * offsets. kafkajs' waitForLeaders retries only LEADER_NOT_AVAILABLE, while a
+ * KRaft broker that has not applied the new topic yet answers
+ * UNKNOWN_TOPIC_OR_PARTITION, and createTopics then fails although the topics
+ * are being created. Every such answer is retriable and waited out.
  */
 export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
   await admin.createTopics({ waitForLeaders: false, topics });
@@ -100,9 +99,9 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], 
         return;
       }
     } catch (err) {
-      if (!NOT_YET.has((err as { type?: string }).type ?? '') && errorKind(err) !== 'transient') throw err;
+      if (errorKind(err) !== 'transient') throw err;
     }
-    if (Date.now() > deadline) throw new TransientError(`topics ${names.join(', ')} had no leaders after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new TransientError(`topics ${names.join(', ')} did not serve offsets after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
