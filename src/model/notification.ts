@@ -73,9 +73,21 @@ export interface NotificationView {
 
 type SourceFields = Pick<NotificationEvent, 'source_type' | 'source_id' | 'type'>;
 
-/** The deduplication key of one recipient: `source_type:source_id:type:user_id`. */
+/**
+ * One part of a source key: a backslash, ":" and "*" are escaped with a backslash, so
+ * that the joined key names exactly one tuple (ids may hold ":", as URNs and
+ * `job:42` do) and an unescaped "*" is free to mark an audience.
+ */
+export function keyPart(part: string): string {
+  return part.replace(/[\\:*]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The deduplication key of one recipient: `source_type:source_id:type:user_id`,
+ * each part escaped by keyPart. Injective: two different tuples never share a key.
+ */
 export function sourceKey(event: SourceFields, userId: string): string {
-  return `${event.source_type}:${event.source_id}:${event.type}:${userId}`;
+  return [event.source_type, event.source_id, event.type, userId].map(keyPart).join(':');
 }
 
 /** Users holding any of `roles` or subscribed to any of `topics`. */
@@ -92,8 +104,10 @@ export function recipientsOf(event: Pick<NotificationEvent, 'user_id' | 'audienc
 
 /**
  * The key an event belongs under on notification.events: its source key when it
- * has one recipient, `source_type:source_id:type:*` when it has an audience.
+ * has one recipient, `source_type:source_id:type:*` (an unescaped "*", which no
+ * user id yields) when it has an audience.
  */
 export function eventKey(event: SourceFields & Pick<NotificationEvent, 'user_id'>): string {
-  return sourceKey(event, event.user_id ?? '*');
+  if (event.user_id !== null) return sourceKey(event, event.user_id);
+  return `${[event.source_type, event.source_id, event.type].map(keyPart).join(':')}:*`;
 }

@@ -29,8 +29,6 @@ export function eventViolations(event: NotificationEvent): string[] {
   required('source_type', event.source_type, LIMITS.id);
   required('source_id', event.source_id, LIMITS.id);
   required('title', event.title, LIMITS.title);
-  // ":" separates the parts of the source key, which names the notification.
-  if (event.source_type.includes(':')) reasons.push('source_type: must not contain ":"');
   if (!TYPE_PATTERN.test(event.type)) reasons.push('type: must be lower-case letters, digits, "_", "-" or "." and start with a letter (at most 100)');
   if (event.message.length > LIMITS.message) reasons.push(`message: longer than ${LIMITS.message} characters`);
   if (event.data !== null) {

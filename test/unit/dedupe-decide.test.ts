@@ -103,7 +103,7 @@ describe('decideDedupe', () => {
   it('given an event that breaks several rules, when decided, then it is poison with every reason', () => {
     let thrown: unknown;
     try {
-      decideDedupe({ key: 'k', value: event({ user_id: ' ', type: 'Bad Type', data: '[1]', action_url: 'ftp://x', source_type: 'a:b' }) }, nothingSeen, ctx);
+      decideDedupe({ key: 'k', value: event({ user_id: ' ', type: 'Bad Type', data: '[1]', action_url: 'ftp://x', title: ' ' }) }, nothingSeen, ctx);
     } catch (err) {
       thrown = err;
     }
@@ -111,7 +111,7 @@ describe('decideDedupe', () => {
     expect((thrown as ValidationError).kind).toBe('poison');
     expect((thrown as ValidationError).reasons).toEqual([
       'user_id: must not be empty',
-      'source_type: must not contain ":"',
+      'title: must not be empty',
       'type: must be lower-case letters, digits, "_", "-" or "." and start with a letter (at most 100)',
       'data: must be a JSON object',
       'action_url: must be an http(s) URL',
