@@ -62,6 +62,22 @@ export class TransientError extends TidingsError {
   }
 }
 
+/** An output record larger than its topic (max.message.bytes) accepts: it can never be written. */
+export class RecordTooLargeError extends TidingsError {
+  constructor(message: string) {
+    super('TIDINGS_RECORD_TOO_LARGE', message, 'poison', 413);
+    this.name = 'RecordTooLargeError';
+  }
+}
+
+/** A record whose processing failed on a bug rather than on a rule; dead-lettered so that it cannot stop the pipeline. */
+export class ProcessingError extends TidingsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TIDINGS_PROCESSING_FAILED', message, 'poison', 500, options);
+    this.name = 'ProcessingError';
+  }
+}
+
 export class AuthError extends TidingsError {
   constructor(message: string, statusCode: 401 | 403 = 401) {
     super(statusCode === 401 ? 'TIDINGS_UNAUTHENTICATED' : 'TIDINGS_FORBIDDEN', message, 'poison', statusCode);
@@ -93,4 +109,36 @@ export function errorKind(err: unknown): ErrorKind {
   if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError || err instanceof ReferenceError) return 'bug';
   if (typeof err === 'object' && err !== null && 'retriable' in err && (err as { retriable: unknown }).retriable === true) return 'transient';
   return 'bug';
+}
+
+/**
+ * Kafka error types a produce request gets for what it carries: narrowing the
+ * batch down finds the records. Fencing, authorisation and coordinator errors
+ * are faults of the process or the cluster and are not listed.
+ */
+const KAFKA_INPUT_FAULTS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP', 'INVALID_RECORD_STATE']);
+
+/**
+ * Postgres SQLSTATE classes caused by the values written: 22 data exception
+ * (bad text, out of range, over-deep JSON), 23 integrity constraint, 54 program
+ * limit exceeded (an index row or a statement too large). Connection (08),
+ * authorisation (28), schema (42) and resource (53) errors are not.
+ */
+const PG_INPUT_FAULT_CLASSES = new Set(['22', '23', '54']);
+
+/**
+ * Whether a batch write that failed with `err` may have failed because of some
+ * of its records, so that splitting the batch and dead-lettering the records
+ * that still fail alone lets the pipeline move on. Environment faults are not.
+ */
+export function mayBeCausedByInput(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    if (e instanceof TidingsError) return e.kind === 'poison';
+    if (e instanceof RangeError) return true; // over-deep or over-long values
+    const { type, code } = e as { type?: unknown; code?: unknown };
+    if (typeof type === 'string' && KAFKA_INPUT_FAULTS.has(type)) return true;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return PG_INPUT_FAULT_CLASSES.has(code.slice(0, 2));
+    e = (e as { cause?: unknown; originalError?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

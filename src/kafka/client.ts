@@ -2,7 +2,7 @@
  * The Kafka client and topic administration. kafkajs is imported here and in
  * the rest of src/kafka only.
  */
-import { Kafka, logLevel, Partitioners, type Admin, type ITopicConfig, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, ConfigResourceTypes, type Admin, type PartitionMetadata, type ITopicConfig, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
 import { errorKind, TransientError } from '../errors.ts';
 import { withRetry } from './retry.ts';
 import type { Logger } from '../logger.ts';
@@ -13,6 +13,63 @@ export type { Kafka };
 /** Every producer of Tidings: kafkajs' default (murmur2, Java-compatible) partitioner, stated so it never changes under us. */
 export function createProducer(kafka: Kafka, config: ProducerConfig): Producer {
   return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, ...config });
+}
+
+const keyPartitioner = Partitioners.DefaultPartitioner();
+const partitionLists = new Map<number, PartitionMetadata[]>();
+
+/**
+ * The partition a key belongs on among `partitions`: murmur2 of the key, as
+ * Kafka's Java client and kafkajs' default partitioner place it.
+ */
+export function partitionOfKey(key: string, partitions: number): number {
+  let metadata = partitionLists.get(partitions);
+  if (!metadata) {
+    metadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    partitionLists.set(partitions, metadata);
+  }
+  return keyPartitioner({ topic: '', partitionMetadata: metadata, message: { key, value: null } });
+}
+
+/** What a producer must know of a topic to place and size its records. */
+export interface TopicLimits {
+  partitions: number;
+  /** bytes: the largest record batch the topic accepts (its max.message.bytes) */
+  maxMessageBytes: number;
+}
+
+/** Partition count and max.message.bytes of each topic, as the cluster has them now. */
+export async function topicLimits(kafka: Kafka, topics: string[]): Promise<Map<string, TopicLimits>> {
+  return withAdmin(kafka, (admin) => withRetry(async () => {
+    const { topics: found } = await admin.fetchTopicMetadata({ topics });
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+    });
+    const limits = new Map<string, TopicLimits>();
+    for (const topic of found) {
+      const entry = resources.find((r) => r.resourceName === topic.name)?.configEntries.find((c) => c.configName === 'max.message.bytes');
+      const maxMessageBytes = Number(entry?.configValue);
+      if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) throw new TransientError(`topic ${topic.name} did not tell its max.message.bytes`);
+      limits.set(topic.name, { partitions: topic.partitions.length, maxMessageBytes });
+    }
+    return limits;
+  }));
+}
+
+/** bytes: the largest request the brokers accept (the smallest socket.request.max.bytes among them). */
+export async function requestLimit(kafka: Kafka): Promise<number> {
+  return withAdmin(kafka, (admin) => withRetry(async () => {
+    const { brokers } = await admin.describeCluster();
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: brokers.map((b) => ({ type: ConfigResourceTypes.BROKER, name: String(b.nodeId), configNames: ['socket.request.max.bytes'] })),
+    });
+    const values = resources.flatMap((r) => r.configEntries.filter((c) => c.configName === 'socket.request.max.bytes').map((c) => Number(c.configValue)));
+    const valid = values.filter((v) => Number.isSafeInteger(v) && v > 0);
+    // 100 MiB is Kafka's default; a broker that does not say is taken to have it.
+    return valid.length > 0 ? Math.min(...valid) : 100 * 1024 * 1024;
+  }));
 }
 
 export interface KafkaOptions {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
 import type { Kafka } from './client.ts';
 import { partitionOffsets } from './client.ts';
-import { TransientError } from '../errors.ts';
+import { errorKind, TransientError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export interface GlobalTable<V> {
@@ -56,8 +56,17 @@ export async function startGlobalTable<V>(options: GlobalTableOptions<V>): Promi
       for (const message of batch.messages) {
         const key = message.key?.toString('utf8');
         if (key === undefined) continue;
-        if (message.value === null) map.delete(key);
-        else map.set(key, await options.decode(message.value));
+        if (message.value === null) {
+          map.delete(key);
+          continue;
+        }
+        try {
+          map.set(key, await options.decode(message.value));
+        } catch (err) {
+          if (errorKind(err) !== 'poison') throw err;
+          // Whoever reads the topic as an input dead-letters the record; the table keeps the key's previous value.
+          options.log.warn({ topic: options.topic, partition: batch.partition, offset: message.offset, reason: (err as Error).message }, 'skipping an undecodable record');
+        }
       }
     },
   });

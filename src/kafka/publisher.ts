@@ -4,9 +4,11 @@
  * Idempotent, acks from all in-sync replicas.
  */
 import type { Producer } from 'kafkajs';
-import { createProducer, type Kafka } from './client.ts';
+import { createProducer, requestLimit, topicLimits, type Kafka } from './client.ts';
 import type { Codec } from './codec.ts';
-import { deadLetterHeaders, type DeadLetter } from './runner.ts';
+import type { DeadLetter } from './runner.ts';
+import { deadLetterRecord } from './dead-letters.ts';
+import { planRequests } from './produce-plan.ts';
 
 export interface Publisher {
   /** Validates, encodes and writes one record; resolves once the broker has it. */
@@ -30,12 +32,15 @@ export async function createPublisher(kafka: Kafka, codec: Codec): Promise<Publi
       await producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
     },
     async deadLetter(topic, letters, processor) {
+      if (letters.length === 0) return;
       const now = Date.now();
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: letters.map((l) => ({ key: l.message.key, value: l.message.value, headers: deadLetterHeaders(l, processor, now) })),
-      });
+      const limits = (await topicLimits(kafka, [topic])).get(topic);
+      if (!limits) throw new TypeError(`topic ${topic} does not exist`);
+      const records = letters.map((l) => deadLetterRecord(l, topic, limits, processor, now));
+      // Many letters of one partition may be more than one request may carry.
+      for (const request of planRequests(records, () => limits.maxMessageBytes, await requestLimit(kafka))) {
+        await producer.send({ topic, acks: -1, messages: request.map((r) => ({ key: r.key, value: r.value, partition: r.partition, headers: r.headers })) });
+      }
     },
     disconnect: () => producer.disconnect(),
   };

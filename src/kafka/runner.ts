@@ -12,7 +12,8 @@ import type { Codec } from './codec.ts';
 import type { SchemaName } from './topics.ts';
 import { withRetry, DEFAULT_RETRY } from './retry.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
-import { errorKind, TidingsError } from '../errors.ts';
+import { errorKind, mayBeCausedByInput, ProcessingError, TidingsError } from '../errors.ts';
+import type { EncodedRecord } from './produce-plan.ts';
 import type { Logger } from '../logger.ts';
 import type { DecideContext } from '../processors/context.ts';
 import { stableId } from '../model/ids.ts';
@@ -38,8 +39,8 @@ export interface DeadLetter {
 export interface SinkBatch<O> {
   topic: string;
   partition: number;
-  /** outputs of each record that was decided, in offset order */
-  items: { offset: string; outputs: O[] }[];
+  /** outputs of each record that was decided, in offset order, encoded when the sink encodes */
+  items: { offset: string; outputs: O[]; encoded?: EncodedRecord[] }[];
   deadLetters: DeadLetter[];
   /** the offset to resume from after this batch */
   nextOffset: string;
@@ -76,6 +77,12 @@ export interface Sink<O> {
   prepare?(topic: string, partition: number): Promise<void>;
   /** Offsets to start from on assignment, when the sink keeps them itself. */
   startOffsets?(topic: string, partitions: number[]): Promise<{ partition: number; offset: string }[]>;
+  /**
+   * Encodes one record's outputs as they are decided, so that outputs that can
+   * never be written (too large for their topic, say) dead-letter that record
+   * alone; throws a poison error for them.
+   */
+  encode?(outputs: readonly O[], partition: number): Promise<EncodedRecord[]>;
   /** Writes one partition's batch; must be atomic with its offsets when `offsets` is 'sink'. */
   apply(batch: SinkBatch<O>): Promise<void>;
   /** the sink's own counters, e.g. records applied and skipped */
@@ -104,6 +111,8 @@ export interface RunnerDeps {
   /** called once when the processor stops on an error it cannot handle */
   onCrash(err: Error): void;
   clock?: () => number;
+  /** ms without a heartbeat before the group gives a member's partitions away (also how long a killed member holds them) */
+  sessionTimeoutMs?: number;
 }
 
 export interface ProcessorStats {
@@ -131,8 +140,8 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
 
   const consumer: Consumer = deps.kafka.consumer({
     groupId: spec.groupId,
-    sessionTimeout: 30_000, // ms
-    heartbeatInterval: 3_000, // ms
+    sessionTimeout: deps.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT,
+    heartbeatInterval: Math.max(500, Math.floor((deps.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT) / 10)), // ms
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 250,
     readUncommitted: false, // see only committed transactions
@@ -186,52 +195,91 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
   });
 
   const processBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload) => {
-    const sinkBatch: SinkBatch<O> = { topic: batch.topic, partition: batch.partition, items: [], deadLetters: [], nextOffset: '' };
-    const state = spec.state;
     await spec.sink.prepare?.(batch.topic, batch.partition);
-    await state?.prepare(batch.partition);
-    let last: string | undefined;
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
-      const where = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-      try {
-        const input = inputs.get(batch.topic);
-        if (!input) throw new TypeError(`${batch.topic} is not an input of ${spec.name}`);
-        const value = (message.value === null && input.tombstones ? null : await deps.codec.decode(input.schema, message.value)) as I;
-        const record = { ...where, key: message.key?.toString('utf8') ?? null, value, headers: headerStrings(message.headers) };
-        const outputs = spec.decide(record, state ? state.view(batch.partition) : (undefined as S), decideContext(clock));
-        state?.evolve(batch.partition, outputs);
-        sinkBatch.items.push({ offset: message.offset, outputs });
-      } catch (err) {
-        if (errorKind(err) !== 'poison') throw err;
-        const reason = (err as Error).message;
-        log.warn({ ...where, code: (err as TidingsError).code, reason }, 'dead-lettering record');
-        sinkBatch.deadLetters.push({ ...where, message, error: { code: (err as TidingsError).code, reason } });
+    await spec.state?.prepare(batch.partition);
+    const go = () => isRunning() && !isStale();
+    if (!go() || batch.messages.length === 0) return;
+    await writeRange(batch.topic, batch.partition, batch.messages, go, heartbeat);
+    const last = batch.messages[batch.messages.length - 1];
+    if (!last || !go()) return;
+    resolveOffset(last.offset);
+    if (spec.sink.offsets === 'after-apply') await commitOffsetsIfNecessary();
+    await heartbeat();
+  };
+
+  /**
+   * Decides and writes records of one partition, in order. When the sink
+   * refuses them with an error that the records themselves may cause, the
+   * range is split in halves and each written alone, down to single records,
+   * which are dead-lettered with the error: no input can stop the processor.
+   */
+  const writeRange = async (topic: string, partition: number, messages: readonly KafkaMessage[], go: () => boolean, heartbeat: () => Promise<void>): Promise<void> => {
+    const sinkBatch = await decideRange(topic, partition, messages);
+    try {
+      await withRetry(() => spec.sink.apply(sinkBatch), {
+        ...DEFAULT_RETRY,
+        shouldStop: () => stopping,
+        onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs, partition }, 'sink failed, retrying'),
+      });
+    } catch (err) {
+      spec.state?.rollback(partition);
+      if (stopping || !mayBeCausedByInput(err)) throw err;
+      const [only] = messages;
+      if (messages.length === 1 && only) {
+        const letter = deadLetterOf({ topic, partition, offset: only.offset }, only, err);
+        log.warn({ topic, partition, offset: only.offset, code: letter.error.code, reason: letter.error.reason }, 'the sink refused this record alone; dead-lettering it');
+        await withRetry(() => spec.sink.apply({ topic, partition, items: [], deadLetters: [letter], nextOffset: nextOffsetAfter(only) }), { ...DEFAULT_RETRY, shouldStop: () => stopping });
+        stats.deadLettered += 1;
+        return;
       }
-      last = message.offset;
-    }
-    if (last === undefined) {
-      state?.rollback(batch.partition);
+      log.warn({ err, topic, partition, records: messages.length, from: messages[0]?.offset }, 'the sink refused a batch; narrowing it down');
+      const half = Math.ceil(messages.length / 2);
+      for (const part of [messages.slice(0, half), messages.slice(half)]) {
+        if (!go()) return;
+        await writeRange(topic, partition, part, go, heartbeat);
+        await heartbeat();
+      }
       return;
     }
-    const due = state?.afterBatch?.(batch.partition, decideContext(clock)) ?? [];
-    if (due.length > 0) {
-      state?.evolve(batch.partition, due);
-      sinkBatch.items.push({ offset: last, outputs: due });
-    }
-    sinkBatch.nextOffset = (BigInt(last) + 1n).toString();
-    await withRetry(() => spec.sink.apply(sinkBatch), {
-      ...DEFAULT_RETRY,
-      shouldStop: () => stopping,
-      onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs, partition: batch.partition }, 'sink failed, retrying'),
-    });
-    state?.commit(batch.partition);
-    resolveOffset(last);
-    if (spec.sink.offsets === 'after-apply') await commitOffsetsIfNecessary();
+    spec.state?.commit(partition);
     stats.records += sinkBatch.items.length;
     stats.deadLettered += sinkBatch.deadLetters.length;
     stats.batches += 1;
-    await heartbeat();
+  };
+
+  /** Decode → decide → encode → evolve, record by record; a record that fails for any reason but a transient one becomes a dead letter. */
+  const decideRange = async (topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<SinkBatch<O>> => {
+    const state = spec.state;
+    const input = inputs.get(topic);
+    if (!input) throw new TypeError(`${topic} is not an input of ${spec.name}`);
+    const sinkBatch: SinkBatch<O> = { topic, partition, items: [], deadLetters: [], nextOffset: '' };
+    for (const message of messages) {
+      const where = { topic, partition, offset: message.offset };
+      try {
+        const value = (message.value === null && input.tombstones ? null : await deps.codec.decode(input.schema, message.value)) as I;
+        const record = { ...where, key: message.key?.toString('utf8') ?? null, value, headers: headerStrings(message.headers) };
+        const outputs = spec.decide(record, state ? state.view(partition) : (undefined as S), decideContext(clock));
+        const encoded = await spec.sink.encode?.(outputs, partition);
+        state?.evolve(partition, outputs);
+        sinkBatch.items.push({ offset: message.offset, outputs, encoded });
+      } catch (err) {
+        if (errorKind(err) === 'transient') throw err;
+        const letter = deadLetterOf(where, message, err);
+        if (errorKind(err) === 'poison') log.warn({ ...where, code: letter.error.code, reason: letter.error.reason }, 'dead-lettering record');
+        else log.error({ ...where, err }, 'processing a record failed on a bug; dead-lettering it');
+        sinkBatch.deadLetters.push(letter);
+      }
+    }
+    const last = messages[messages.length - 1];
+    if (!last) throw new TypeError('decideRange needs at least one record');
+    const due = state?.afterBatch?.(partition, decideContext(clock)) ?? [];
+    if (due.length > 0) {
+      const encoded = await spec.sink.encode?.(due, partition);
+      state?.evolve(partition, due);
+      sinkBatch.items.push({ offset: last.offset, outputs: due, encoded });
+    }
+    sinkBatch.nextOffset = nextOffsetAfter(last);
+    return sinkBatch;
   };
 
   await consumer.connect();
@@ -261,6 +309,9 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     },
   };
 }
+
+/** ms; Kafka's smallest allowed session (group.min.session.timeout.ms) is 6 s */
+export const DEFAULT_SESSION_TIMEOUT = 10_000;
 
 /** Batches of different partitions a processor works on at once. */
 const PARTITIONS_IN_FLIGHT = 3;
@@ -293,6 +344,18 @@ function decideContext(clock: () => number): DecideContext {
     newId: () => randomUUID(),
     stableId,
   };
+}
+
+function nextOffsetAfter(message: KafkaMessage): string {
+  return (BigInt(message.offset) + 1n).toString();
+}
+
+/** A dead letter for a record that failed with `err`: a Tidings error's code, or the client's error type. */
+function deadLetterOf(where: { topic: string; partition: number; offset: string }, message: KafkaMessage, err: unknown): DeadLetter {
+  const failure = err instanceof TidingsError ? err : new ProcessingError(err instanceof Error ? err.message : String(err), { cause: err });
+  const type = (err as { type?: unknown }).type;
+  const code = failure instanceof ProcessingError && typeof type === 'string' ? type : failure.code;
+  return { ...where, message, error: { code, reason: failure.message } };
 }
 
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {

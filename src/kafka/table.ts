@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from './client.ts';
 import { partitionOffsets } from './client.ts';
-import { TransientError } from '../errors.ts';
+import { errorKind, TransientError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export interface TableOptions<V> {
@@ -177,7 +177,15 @@ async function restorePartition<V>(options: TableOptions<V>, partition: number):
           if (BigInt(message.offset) >= target) break;
           const key = message.key?.toString('utf8');
           if (key === undefined) throw new Error(`changelog ${options.topic} has a record without key at offset ${message.offset}`);
-          const value = message.value === null ? undefined : await options.decode(message.value);
+          let value: V | undefined;
+          try {
+            value = message.value === null ? undefined : await options.decode(message.value);
+          } catch (err) {
+            if (errorKind(err) !== 'poison') throw err;
+            // The processor reading this topic as an input dead-letters the record; the table keeps the key's previous value.
+            log.warn({ offset: message.offset, reason: (err as Error).message }, 'skipping an undecodable changelog record');
+            continue;
+          }
           if (value === undefined) map.delete(key);
           else map.set(key, value);
         }

@@ -10,9 +10,12 @@
  * KIP-447's consumer-group fencing, which would allow one id per process.)
  */
 import type { Producer, Message } from 'kafkajs';
-import { createProducer, type Kafka } from './client.ts';
+import { createProducer, partitionOfKey, requestLimit, topicLimits, type Kafka, type TopicLimits } from './client.ts';
 import type { Codec } from './codec.ts';
-import { deadLetterHeaders, type Sink, type SinkBatch } from './runner.ts';
+import type { DeadLetter, Sink, SinkBatch } from './runner.ts';
+import { deadLetterRecord } from './dead-letters.ts';
+import { fitsAlone, planRequests, recordBytes, type EncodedRecord } from './produce-plan.ts';
+import { RecordTooLargeError } from '../errors.ts';
 
 /** One record a processor wants written. */
 export interface OutRecord {
@@ -20,7 +23,7 @@ export interface OutRecord {
   key: string;
   /** encoded with the topic's schema; null writes a tombstone */
   value: unknown;
-  /** a changelog record goes to the partition of the input it belongs to */
+  /** a changelog record goes to the partition of the input it belongs to; otherwise the key's partition */
   partition?: number;
   headers?: Record<string, string>;
 }
@@ -41,6 +44,23 @@ export interface TransactionalSinkOptions<O> {
 export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>): Sink<O> {
   const producers = new Map<string, Promise<Producer>>();
   const clock = options.clock ?? Date.now;
+  // Read from the cluster once per topic (and once for the request limit), not assumed.
+  const limits = new Map<string, Promise<TopicLimits>>();
+  let requestBytes: Promise<number> | undefined;
+
+  const limitsOf = (topic: string): Promise<TopicLimits> => {
+    let found = limits.get(topic);
+    if (!found) {
+      found = topicLimits(options.kafka, [topic]).then((all) => {
+        const limit = all.get(topic);
+        if (!limit) throw new TypeError(`topic ${topic} does not exist`);
+        return limit;
+      });
+      found.catch(() => limits.delete(topic));
+      limits.set(topic, found);
+    }
+    return found;
+  };
 
   const producerFor = (topic: string, partition: number): Promise<Producer> => {
     const transactionalId = `${options.transactionalIdPrefix}.${topic}.${partition}`;
@@ -59,6 +79,32 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
     return producer;
   };
 
+  const encode = async (outputs: readonly O[], partition: number): Promise<EncodedRecord[]> => {
+    const records: EncodedRecord[] = [];
+    for (const output of outputs) {
+      for (const record of options.toRecords(output, partition)) {
+        const value = record.value === null ? null : await options.codec.encode(record.topic, record.value);
+        const limit = await limitsOf(record.topic);
+        const encoded: EncodedRecord = {
+          topic: record.topic,
+          partition: record.partition ?? partitionOfKey(record.key, limit.partitions),
+          key: record.key,
+          value,
+          headers: record.headers,
+          bytes: recordBytes(record.key, value, record.headers),
+        };
+        if (!fitsAlone(encoded, limit.maxMessageBytes)) {
+          throw new RecordTooLargeError(`its ${record.topic} record would be ${encoded.bytes} bytes, over the topic's max.message.bytes of ${limit.maxMessageBytes}`);
+        }
+        records.push(encoded);
+      }
+    }
+    return records;
+  };
+
+  const encodeDeadLetter = async (letter: DeadLetter): Promise<EncodedRecord> =>
+    deadLetterRecord(letter, options.deadLetterTopic, await limitsOf(options.deadLetterTopic), options.processor, clock());
+
   return {
     offsets: 'sink',
 
@@ -69,32 +115,25 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
       await producerFor(topic, partition);
     },
 
+    encode,
+
     async apply(batch: SinkBatch<O>) {
       // Encode before the transaction opens: a bad output is a bug, not a reason to abort half-way.
-      const byTopic = new Map<string, Message[]>();
-      const add = (topic: string, message: Message) => {
-        const list = byTopic.get(topic) ?? [];
-        list.push(message);
-        byTopic.set(topic, list);
-      };
-      for (const item of batch.items) {
-        for (const output of item.outputs) {
-          for (const record of options.toRecords(output, batch.partition)) {
-            const value = record.value === null ? null : await options.codec.encode(record.topic, record.value);
-            add(record.topic, { key: record.key, value, partition: record.partition, headers: record.headers });
-          }
-        }
-      }
-      for (const letter of batch.deadLetters) {
-        add(options.deadLetterTopic, { key: letter.message.key, value: letter.message.value, headers: deadLetterHeaders(letter, options.processor, clock()) });
-      }
+      const records: EncodedRecord[] = [];
+      for (const item of batch.items) records.push(...(item.encoded ?? await encode(item.outputs, batch.partition)));
+      for (const letter of batch.deadLetters) records.push(await encodeDeadLetter(letter));
+      const maxBytes = new Map<string, number>();
+      for (const topic of new Set(records.map((r) => r.topic))) maxBytes.set(topic, (await limitsOf(topic)).maxMessageBytes);
+      requestBytes ??= requestLimit(options.kafka).catch((err: unknown) => {
+        requestBytes = undefined;
+        throw err;
+      });
+      const requests = planRequests(records, (topic) => maxBytes.get(topic) ?? 0, await requestBytes);
 
       const producer = await producerFor(batch.topic, batch.partition);
       const transaction = await producer.transaction();
       try {
-        if (byTopic.size > 0) {
-          await transaction.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-        }
+        for (const request of requests) await transaction.sendBatch({ topicMessages: byTopic(request) });
         await transaction.sendOffsets({
           consumerGroupId: options.groupId,
           topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: batch.nextOffset }] }],
@@ -116,4 +155,18 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
       await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.disconnect()));
     },
   };
+}
+
+/** A request's records as kafkajs' topicMessages, partitions explicit. */
+function byTopic(records: readonly EncodedRecord[]): { topic: string; messages: Message[] }[] {
+  const topics = new Map<string, Message[]>();
+  for (const r of records) {
+    let messages = topics.get(r.topic);
+    if (!messages) {
+      messages = [];
+      topics.set(r.topic, messages);
+    }
+    messages.push({ key: r.key, value: r.value, partition: r.partition, headers: r.headers });
+  }
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }

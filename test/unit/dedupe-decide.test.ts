@@ -27,13 +27,19 @@ const event = (overrides: Partial<NotificationEvent> = {}): NotificationEvent =>
 /** A state that has seen the given entries. */
 const given = (...entries: DedupeEntry[]): DedupeState => {
   const map = new Map(entries.map((e) => [e.source_key, e]));
-  return { windowMs: 168 * HOUR, seen: (key) => map.get(key), members: () => [] };
+  return { windowMs: 168 * HOUR, seen: (key) => map.get(key), members: () => [], partitionOf };
 };
 const nothingSeen = given();
+/** A stand-in for murmur2 over 4 partitions: any pure function of the key will do for the decider. */
+function partitionOf(key: string): number {
+  return key.length % 4;
+}
+/** A record under `key` on the partition that key belongs on. */
+const onHome = (key: string | null, value: NotificationEvent) => ({ key, partition: partitionOf(key ?? ''), value });
 
 describe('decideDedupe', () => {
   it('given a new source key under its own key, when decided, then it is remembered and accepted with a stable id', () => {
-    const outputs = decideDedupe({ key: 'job:7:job_failed:u1', value: event() }, nothingSeen, ctx);
+    const outputs = decideDedupe(onHome('job:7:job_failed:u1', event()), nothingSeen, ctx);
     const id = stableId('job:7:job_failed:u1');
     expect(outputs).toEqual([
       { kind: 'remember', entry: { source_key: 'job:7:job_failed:u1', notification_id: id, first_seen_at: ctx.now } },
@@ -50,60 +56,79 @@ describe('decideDedupe', () => {
 
   it('given a source key seen inside the window, when decided again, then it is a duplicate and nothing is accepted', () => {
     const state = given({ source_key: 'job:7:job_failed:u1', notification_id: 'n', first_seen_at: ctx.now - HOUR });
-    expect(decideDedupe({ key: 'job:7:job_failed:u1', value: event({ event_id: 'retry' }) }, state, ctx)).toEqual([
+    expect(decideDedupe(onHome('job:7:job_failed:u1', event({ event_id: 'retry' })), state, ctx)).toEqual([
       { kind: 'duplicate', sourceKey: 'job:7:job_failed:u1' },
     ]);
   });
 
   it('given a source key seen longer ago than the window, when decided, then it is accepted again', () => {
     const state = given({ source_key: 'job:7:job_failed:u1', notification_id: 'n', first_seen_at: ctx.now - 168 * HOUR });
-    expect(decideDedupe({ key: 'job:7:job_failed:u1', value: event() }, state, ctx).map((o) => o.kind)).toEqual(['remember', 'accepted']);
+    expect(decideDedupe(onHome('job:7:job_failed:u1', event()), state, ctx).map((o) => o.kind)).toEqual(['remember', 'accepted']);
   });
 
-  it('given an event under another key, when decided, then it is only repartitioned under its source key', () => {
+  it('given an event under another key, when decided, then it is only repartitioned under its source key and that key\'s partition', () => {
     const e = event();
-    expect(decideDedupe({ key: 'some-producer-key', value: e }, nothingSeen, ctx)).toEqual([{ kind: 'repartition', key: 'job:7:job_failed:u1', event: e }]);
-    expect(decideDedupe({ key: null, value: e }, nothingSeen, ctx)).toEqual([{ kind: 'repartition', key: 'job:7:job_failed:u1', event: e }]);
+    const home = partitionOf('job:7:job_failed:u1');
+    expect(decideDedupe(onHome('some-producer-key', e), nothingSeen, ctx)).toEqual([{ kind: 'repartition', key: 'job:7:job_failed:u1', partition: home, event: e }]);
+    expect(decideDedupe(onHome(null, e), nothingSeen, ctx)).toEqual([{ kind: 'repartition', key: 'job:7:job_failed:u1', partition: home, event: e }]);
   });
 
-  it('given an audience, when decided, then each new recipient gets one notification and a seen one is a duplicate', () => {
+  it('given an event under its own key on another partition (another partitioner), when decided, then it is repartitioned, not decided there', () => {
+    const e = event();
+    const home = partitionOf('job:7:job_failed:u1');
+    const state = given({ source_key: 'job:7:job_failed:u1', notification_id: 'n', first_seen_at: ctx.now - HOUR });
+    for (const elsewhere of [0, 1, 2, 3].filter((p) => p !== home)) {
+      expect(decideDedupe({ key: 'job:7:job_failed:u1', partition: elsewhere, value: e }, state, ctx)).toEqual([{ kind: 'repartition', key: 'job:7:job_failed:u1', partition: home, event: e }]);
+    }
+  });
+
+  it('given an audience, when decided, then it is split into one single-user event per recipient, each sent to its own key and partition', () => {
     const e = event({ user_id: null, audience: { user_ids: ['a', 'b', 'a', 'c'], roles: [], topics: [] }, source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
-    const state = given({ source_key: 'maintenance:m1:maintenance_announcement:b', notification_id: 'x', first_seen_at: ctx.now - 1 });
-    const outputs = decideDedupe({ key: 'maintenance:m1:maintenance_announcement:*', value: e }, state, ctx);
-    expect(outputs.map((o) => (o.kind === 'accepted' ? `accepted ${o.notification.user_id}` : o.kind === 'duplicate' ? `duplicate ${o.sourceKey}` : o.kind))).toEqual([
-      'remember', 'accepted a',
-      'duplicate maintenance:m1:maintenance_announcement:b',
-      'remember', 'accepted c',
-    ]);
-    const ids = outputs.flatMap((o) => (o.kind === 'accepted' ? [o.notification.id] : []));
-    expect(ids).toEqual([stableId('maintenance:m1:maintenance_announcement:a'), stableId('maintenance:m1:maintenance_announcement:c')]);
+    const outputs = decideDedupe(onHome('maintenance:m1:maintenance_announcement:*', e), nothingSeen, ctx);
+    expect(outputs).toEqual(['a', 'b', 'c'].map((user) => {
+      const key = `maintenance:m1:maintenance_announcement:${user}`;
+      return { kind: 'fan_out', key, partition: partitionOf(key), event: { ...e, user_id: user, audience: null } };
+    }));
   });
 
-  it('given an audience naming a role and a topic, when decided, then their current members and the listed users get one notification each', () => {
+  it('given a recipient\'s event split from an audience, when the same recipient\'s single-user event was seen, then it is a duplicate (and the other way round)', () => {
+    const e = event({ user_id: null, audience: { user_ids: ['b'], roles: [], topics: [] }, source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
+    const [split] = decideDedupe(onHome('maintenance:m1:maintenance_announcement:*', e), nothingSeen, ctx);
+    if (split?.kind !== 'fan_out') throw new Error(`expected a fan_out, got ${split?.kind}`);
+    const single = event({ user_id: 'b', source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
+    const [remembered] = decideDedupe(onHome(split.key, single), nothingSeen, ctx);
+    if (remembered?.kind !== 'remember') throw new Error(`expected remember, got ${remembered?.kind}`);
+    expect(decideDedupe({ key: split.key, partition: split.partition, value: split.event }, given(remembered.entry), ctx)).toEqual([{ kind: 'duplicate', sourceKey: split.key }]);
+    const [fromAudience] = decideDedupe({ key: split.key, partition: split.partition, value: split.event }, nothingSeen, ctx);
+    if (fromAudience?.kind !== 'remember') throw new Error(`expected remember, got ${fromAudience?.kind}`);
+    expect(decideDedupe(onHome(split.key, single), given(fromAudience.entry), ctx)).toEqual([{ kind: 'duplicate', sourceKey: split.key }]);
+  });
+
+  it('given an audience naming a role and a topic, when decided, then their current members and the listed users get one event each', () => {
     const e = event({ user_id: null, audience: { user_ids: ['listed', 'admin-1'], roles: ['admin'], topics: ['gpu-farm'] }, type: 'agent_offline', source_type: 'agent', source_id: 'gpu-3' });
     const state: DedupeState = { ...nothingSeen, members: (roles, topics) => (roles.includes('admin') && topics.includes('gpu-farm') ? ['admin-1', 'admin-2', 'watcher'] : []) };
-    const users = decideDedupe({ key: 'agent:gpu-3:agent_offline:*', value: e }, state, ctx).flatMap((o) => (o.kind === 'accepted' ? [o.notification.user_id] : []));
+    const users = decideDedupe(onHome('agent:gpu-3:agent_offline:*', e), state, ctx).flatMap((o) => (o.kind === 'fan_out' ? [o.event.user_id] : []));
     expect(users).toEqual(['listed', 'admin-1', 'admin-2', 'watcher']);
   });
 
   it('given a role or topic that is not a plain name, when decided, then it is poison', () => {
-    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null, audience: { user_ids: [], roles: ['Admins!'], topics: [] } }) }, nothingSeen, ctx)).toThrow('audience.roles.0: must be lower-case');
+    expect(() => decideDedupe(onHome('k', event({ user_id: null, audience: { user_ids: [], roles: ['Admins!'], topics: [] } })), nothingSeen, ctx)).toThrow('audience.roles.0: must be lower-case');
   });
 
   it('given an event without data, when accepted, then the notification carries an empty object', () => {
-    const accepted = decideDedupe({ key: 'job:7:job_failed:u1', value: event({ data: null }) }, nothingSeen, ctx)[1];
+    const accepted = decideDedupe(onHome('job:7:job_failed:u1', event({ data: null })), nothingSeen, ctx)[1];
     expect(accepted?.kind === 'accepted' && accepted.notification.data).toBe('{}');
   });
 
   it('given a type outside the catalogue, when accepted, then its category is custom', () => {
-    const accepted = decideDedupe({ key: 'job:7:invoice_paid:u1', value: event({ type: 'invoice_paid' }) }, nothingSeen, ctx)[1];
+    const accepted = decideDedupe(onHome('job:7:invoice_paid:u1', event({ type: 'invoice_paid' })), nothingSeen, ctx)[1];
     expect(accepted?.kind === 'accepted' && accepted.notification.category).toBe('custom');
   });
 
   it('given an event that breaks several rules, when decided, then it is poison with every reason', () => {
     let thrown: unknown;
     try {
-      decideDedupe({ key: 'k', value: event({ user_id: ' ', type: 'Bad Type', data: '[1]', action_url: 'ftp://x', title: ' ' }) }, nothingSeen, ctx);
+      decideDedupe(onHome('k', event({ user_id: ' ', type: 'Bad Type', data: '[1]', action_url: 'ftp://x', title: ' ' })), nothingSeen, ctx);
     } catch (err) {
       thrown = err;
     }
@@ -119,9 +144,9 @@ describe('decideDedupe', () => {
   });
 
   it('given neither a user nor an audience, or both, when decided, then it is poison', () => {
-    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null }) }, nothingSeen, ctx)).toThrow('user_id: needed, or an audience with at least one user id, role or topic');
-    expect(() => decideDedupe({ key: 'k', value: event({ audience: { user_ids: ['x'], roles: [], topics: [] } }) }, nothingSeen, ctx)).toThrow('give either user_id or audience, not both');
-    expect(() => decideDedupe({ key: 'k', value: event({ user_id: null, audience: { user_ids: ['ok', ''], roles: [], topics: [] } }) }, nothingSeen, ctx)).toThrow('audience.user_ids.1: must not be empty');
+    expect(() => decideDedupe(onHome('k', event({ user_id: null })), nothingSeen, ctx)).toThrow('user_id: needed, or an audience with at least one user id, role or topic');
+    expect(() => decideDedupe(onHome('k', event({ audience: { user_ids: ['x'], roles: [], topics: [] } })), nothingSeen, ctx)).toThrow('give either user_id or audience, not both');
+    expect(() => decideDedupe(onHome('k', event({ user_id: null, audience: { user_ids: ['ok', ''], roles: [], topics: [] } })), nothingSeen, ctx)).toThrow('audience.user_ids.1: must not be empty');
   });
 });
 

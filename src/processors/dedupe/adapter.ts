@@ -9,6 +9,7 @@ import type { Codec } from '../../kafka/codec.ts';
 import type { TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec, ProcessorState } from '../../kafka/runner.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
+import { partitionOfKey, topicLimits } from '../../kafka/client.ts';
 import { createTable } from '../../kafka/table.ts';
 import type { Logger } from '../../logger.ts';
 import type { NotificationEvent } from '../../model/notification.ts';
@@ -36,13 +37,14 @@ export interface DedupeCounters {
   accepted: number;
   duplicates: number;
   repartitioned: number;
+  fannedOut: number;
   expired: number;
 }
 
 export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEvent, DedupeOutput, DedupeState> & { counters: DedupeCounters } {
   const groupId = `${deps.prefix}tidings.dedupe`;
   const { topics } = deps;
-  const counters: DedupeCounters = { accepted: 0, duplicates: 0, repartitioned: 0, expired: 0 };
+  const counters: DedupeCounters = { accepted: 0, duplicates: 0, repartitioned: 0, fannedOut: 0, expired: 0 };
   const table = createTable<DedupeEntry>({
     kafka: deps.kafka,
     topic: topics.dedupe,
@@ -50,10 +52,21 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
     log: deps.log,
   });
   const lastExpiry = new Map<number, number>();
+  // Partitions of notification.events, read from the cluster when a partition is first prepared.
+  let eventPartitions: number | undefined;
 
   const state: ProcessorState<DedupeState, DedupeOutput> = {
-    prepare: (partition) => table.load(partition),
-    view: (partition) => ({ windowMs: deps.windowMs, seen: (key) => table.get(partition, key), members: (roles, topics) => membersOf(deps.directory, roles, topics) }),
+    async prepare(partition) {
+      eventPartitions ??= (await topicLimits(deps.kafka, [topics.events])).get(topics.events)?.partitions;
+      if (eventPartitions === undefined) throw new TypeError(`topic ${topics.events} does not exist`);
+      await table.load(partition);
+    },
+    view: (partition) => ({
+      windowMs: deps.windowMs,
+      seen: (key) => table.get(partition, key),
+      members: (roles, topics) => membersOf(deps.directory, roles, topics),
+      partitionOf: (key) => partitionOfKey(key, eventPartitions ?? 1),
+    }),
     evolve(partition, outputs) {
       for (const output of outputs) {
         if (output.kind === 'remember') table.stage(partition, output.entry.source_key, output.entry);
@@ -77,7 +90,10 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
     switch (output.kind) {
       case 'repartition':
         counters.repartitioned += 1;
-        return [{ topic: topics.events, key: output.key, value: output.event }];
+        return [{ topic: topics.events, key: output.key, value: output.event, partition: output.partition }];
+      case 'fan_out':
+        counters.fannedOut += 1;
+        return [{ topic: topics.events, key: output.key, value: output.event, partition: output.partition }];
       case 'remember':
         return [{ topic: topics.dedupe, key: output.entry.source_key, value: output.entry, partition }];
       case 'accepted':
