@@ -108,6 +108,10 @@ export function errorKind(err: unknown): ErrorKind {
   if (err instanceof TidingsError) return err.kind;
   if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError || err instanceof ReferenceError) return 'bug';
   if (typeof err === 'object' && err !== null && 'retriable' in err && (err as { retriable: unknown }).retriable === true) return 'transient';
+  const code = (err as { code?: unknown } | null)?.code;
+  // Postgres: connection lost (08), out of resources (53), shutting down (57P), serialization failure or deadlock (40).
+  if (typeof code === 'string' && /^(08|53|57P|40)/.test(code)) return 'transient';
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return 'transient';
   return 'bug';
 }
 

@@ -2,13 +2,16 @@
  * The Kafka client and topic administration. kafkajs is imported here and in
  * the rest of src/kafka only.
  */
-import { Kafka, logLevel, Partitioners, ConfigResourceTypes, type Admin, type PartitionMetadata, type ITopicConfig, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, Partitioners, type Admin, type PartitionMetadata, type ITopicConfig, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
 import { errorKind, TransientError } from '../errors.ts';
 import { withRetry } from './retry.ts';
 import type { Logger } from '../logger.ts';
 import { TOPICS, topicConfig, topicNames, type TopicKey, type TopicNames } from './topics.ts';
 
 export type { Kafka };
+
+// Not found by Node's named-export detection of the CommonJS module; read from its default export.
+const { ConfigResourceTypes } = kafkajs;
 
 /** Every producer of Tidings: kafkajs' default (murmur2, Java-compatible) partitioner, stated so it never changes under us. */
 export function createProducer(kafka: Kafka, config: ProducerConfig): Producer {

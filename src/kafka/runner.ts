@@ -353,9 +353,10 @@ function nextOffsetAfter(message: KafkaMessage): string {
 /** A dead letter for a record that failed with `err`: a Tidings error's code, or the client's error type. */
 function deadLetterOf(where: { topic: string; partition: number; offset: string }, message: KafkaMessage, err: unknown): DeadLetter {
   const failure = err instanceof TidingsError ? err : new ProcessingError(err instanceof Error ? err.message : String(err), { cause: err });
-  const type = (err as { type?: unknown }).type;
-  const code = failure instanceof ProcessingError && typeof type === 'string' ? type : failure.code;
-  return { ...where, message, error: { code, reason: failure.message } };
+  const { type, code } = (err ?? {}) as { type?: unknown; code?: unknown };
+  // A client's own name for the failure says more than ours: a Kafka error type, a Postgres SQLSTATE.
+  const name = !(failure instanceof ProcessingError) ? failure.code : typeof type === 'string' ? type : typeof code === 'string' ? `SQLSTATE_${code}` : failure.code;
+  return { ...where, message, error: { code: name, reason: failure.message } };
 }
 
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {

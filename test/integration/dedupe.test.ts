@@ -76,6 +76,23 @@ describe('dedupe', () => {
     expect(repartitioned.length).toBe(3); // two sent back under the source key, one produced under it
   });
 
+  it('events whose ids hold ":" are never taken for each other (the source key escapes its parts)', async () => {
+    const run = randomUUID();
+    // Joined with bare ":" both were job:a:job_completed:x:job_completed:v…, and one was dropped as a duplicate of the other.
+    const first = { ...body(`x:job_completed:${run}`, 'a'), type: 'job_completed', source_type: 'job' };
+    const second = { ...body(run, `a:job_completed:x`), type: 'job_completed', source_type: 'job' };
+    const urn = { ...body(`urn:user:${run}`, `urn:job:${run}`), type: 'job_completed', source_type: 'urn:tidings:job' };
+    await post(first);
+    await post(second);
+    await post(urn);
+    await waitUntilProcessed(h);
+    const log = await accepted();
+    for (const e of [first, second, urn]) {
+      const key = sourceKey({ source_type: e.source_type, source_id: e.source_id, type: e.type }, e.user_id as string);
+      expect(log.filter((n) => n.user_id === e.user_id && n.source_id === e.source_id).map((n) => n.id)).toEqual([stableId(key)]);
+    }
+  });
+
   it('an audience naming a role and a topic reaches the role\'s holders and the topic\'s subscribers, once each', async () => {
     const admin = await h.auth.sign({ userId: 'root', roles: ['admin'] });
     const name = (n: string) => `${n}-${randomUUID()}`;
