@@ -76,6 +76,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   const ids = await codec.register([
     { topic: topics.events, schema: 'NotificationEvent' },
     { topic: topics.accepted, schema: 'Notification' },
+    { topic: topics.inbox, schema: 'Notification' },
     { topic: topics.dedupe, schema: 'DedupeEntry' },
     { topic: topics.preferences, schema: 'PreferenceSet' },
     { topic: topics.recipients, schema: 'Recipient' },
@@ -108,7 +109,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   }
   if (has('projector')) processors.push(await startProcessor(projectorProcessor({ pool, publisher, topics, prefix, afterCommit: failpoint(config, log) }), runnerDeps));
   if (has('gateway')) {
-    const startAt = await endOffsets(kafka, topics.accepted);
+    const startAt = await endOffsets(kafka, topics.inbox);
     processors.push(await startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt }), runnerDeps));
   }
   await Promise.all(processors.map((p) => p.ready));

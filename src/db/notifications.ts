@@ -2,7 +2,7 @@
 import type { Client } from './pool.ts';
 import type { Notification } from '../model/notification.ts';
 
-/** Inserts an accepted notification; a second insert of the same id changes nothing. */
+/** Inserts a notification of notification.inbox (`at` is its place there); a second insert of the same id changes nothing. */
 export async function insertNotification(client: Client, n: Notification, at: { partition: number; offset: string }): Promise<boolean> {
   const result = await client.query(
     `insert into notifications (id, user_id, type, category, severity, title, message, data, action_url,

@@ -149,9 +149,11 @@ export function deploymentOf(h: Harness): Deployment {
 }
 
 /**
- * Waits until the dedupe processor has committed past every record of
- * notification.events and the projector has stored offsets past every record
- * of notification.accepted: nothing is in flight any more.
+ * Waits until nothing is in flight any more along the notification's path:
+ * dedupe has committed past every record of notification.events, the router
+ * past every record of notification.accepted, and the projector has stored
+ * offsets past every record of notification.inbox. Each stage is checked
+ * after the one before it caught up, so what it wrote is counted.
  */
 export async function waitUntilProcessed(target: Harness | Deployment, timeoutMs = 30_000): Promise<void> {
   const d = 'tidings' in target ? deploymentOf(target) : target;
@@ -160,19 +162,20 @@ export async function waitUntilProcessed(target: Harness | Deployment, timeoutMs
   const admin = kafka.admin();
   const db = new pg.Client({ connectionString: d.databaseUrl });
   await Promise.all([admin.connect(), db.connect()]);
+  const pastEnd = (last: Map<number, bigint>, at: Map<number, bigint>) => [...last].every(([partition, offset]) => (at.get(partition) ?? -1n) > offset);
+  const committed = async (processor: string, topic: string) => {
+    const [offsets] = await admin.fetchOffsets({ groupId: `${d.prefix}tidings.${processor}`, topics: [topic] });
+    return new Map((offsets?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+  };
   try {
     await waitFor(async () => {
-      const events = await lastDataOffsets(d.brokers, topics.events);
-      const [committed] = await admin.fetchOffsets({ groupId: `${d.prefix}tidings.dedupe`, topics: [topics.events] });
-      const dedupeAt = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-      for (const [partition, last] of events) if ((dedupeAt.get(partition) ?? -1n) <= last) return undefined;
-      const accepted = await lastDataOffsets(d.brokers, topics.accepted);
+      if (!pastEnd(await lastDataOffsets(d.brokers, topics.events), await committed('dedupe', topics.events))) return undefined;
+      if (!pastEnd(await lastDataOffsets(d.brokers, topics.accepted), await committed('router', topics.accepted))) return undefined;
+      const inbox = await lastDataOffsets(d.brokers, topics.inbox);
       const stored = await db.query<{ partition: number; next_offset: string }>(
-        'select partition, next_offset from consumer_offsets where group_id = $1 and topic = $2', [`${d.prefix}tidings.projector`, topics.accepted]);
-      const projectorAt = new Map(stored.rows.map((r) => [r.partition, BigInt(r.next_offset)]));
-      for (const [partition, last] of accepted) if ((projectorAt.get(partition) ?? -1n) <= last) return undefined;
-      return true;
-    }, 'dedupe and projector to catch up', timeoutMs);
+        'select partition, next_offset from consumer_offsets where group_id = $1 and topic = $2', [`${d.prefix}tidings.projector`, topics.inbox]);
+      return pastEnd(inbox, new Map(stored.rows.map((r) => [r.partition, BigInt(r.next_offset)]))) ? true : undefined;
+    }, 'dedupe, router and projector to catch up', timeoutMs);
   } finally {
     await Promise.all([admin.disconnect(), db.end()]);
   }

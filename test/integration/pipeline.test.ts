@@ -1,7 +1,8 @@
 /**
  * One event the whole way: kafkajs producer (Avro, Confluent wire format) →
- * notification.events → accept → notification.accepted → projector →
- * Postgres, and → gateway → a WebSocket client holding a JWT.
+ * notification.events → accept → notification.accepted → router →
+ * notification.inbox → projector → Postgres, and → gateway → a WebSocket
+ * client holding a JWT.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -98,9 +99,9 @@ describe('one event end to end', () => {
     await waitFor(async () => ((await rowsOf(user)).length === 1 ? true : undefined), 'the row');
     // Transactions leave commit markers in the log, so offsets are not dense:
     // the stored offset of each partition is one past the last row applied from it.
-    const stored = await db.query('select topic, partition, next_offset::int as next from consumer_offsets where topic = $1 order by partition', [h.tidings.topics.accepted]);
+    const stored = await db.query('select topic, partition, next_offset::int as next from consumer_offsets where topic = $1 order by partition', [h.tidings.topics.inbox]);
     const applied = await db.query('select kafka_partition as partition, max(kafka_offset)::int + 1 as next from notifications group by kafka_partition order by kafka_partition');
-    expect(stored.rows.map((r) => r.topic)).toEqual(stored.rows.map(() => h.tidings.topics.accepted));
+    expect(stored.rows.map((r) => r.topic)).toEqual(stored.rows.map(() => h.tidings.topics.inbox));
     expect(stored.rows.map(({ partition, next }) => ({ partition, next }))).toEqual(applied.rows);
   });
 

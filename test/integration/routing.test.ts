@@ -1,14 +1,16 @@
 /**
  * Routing on the real broker: preferences, profiles and webhook endpoints as
- * tables joined with accepted notifications; the delivery commands and audit
- * events that come out, read with read_committed.
+ * tables joined with accepted notifications; the inbox records, delivery
+ * commands and audit events that come out, read with read_committed, and what
+ * the in-app preference does to the inbox and the WebSocket.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createCodec } from '../../src/kafka/codec.ts';
 import type { SchemaName } from '../../src/kafka/topics.ts';
+import type { Notification } from '../../src/model/notification.ts';
 import type { AuditEvent, DeliveryCommand, WebhookEndpoints } from '../../src/model/routing.ts';
-import { startHarness, readTopic, waitFor, waitForConsumed, waitUntilProcessed, type Harness, callApi } from './harness.ts';
+import { startHarness, readTopic, waitFor, waitForConsumed, waitUntilProcessed, type Harness, callApi, connectClient } from './harness.ts';
 
 describe('routing', () => {
   let h: Harness;
@@ -22,10 +24,12 @@ describe('routing', () => {
   afterAll(async () => h?.stop());
 
   const call = (method: string, path: string, token: string, body: unknown) => callApi(h, method, path, token, body);
-  const emit = async (userId: string, type: string) => {
+  /** Posts one event for `userId`; returns its source id (and, through `ids`, the notification id). */
+  const emit = async (userId: string, type: string, ids?: Map<string, string>) => {
     const sourceId = randomUUID();
-    const { status } = await call('POST', '/v1/events', producer, { user_id: userId, type, title: type, message: `${type} happened`, source_type: 'test', source_id: sourceId });
+    const { status, body } = await call('POST', '/v1/events', producer, { user_id: userId, type, title: type, message: `${type} happened`, source_type: 'test', source_id: sourceId });
     expect(status).toBe(202);
+    ids?.set(sourceId, body.notification_ids[userId]);
     return sourceId;
   };
   const read = async <T>(topic: string, schema: SchemaName) => {
@@ -89,6 +93,45 @@ describe('routing', () => {
       .toEqual(['failed -> all', 'failed -> jobs', 'offline -> all']);
     const email = (await read<DeliveryCommand>(h.tidings.topics.deliveryEmail, 'DeliveryCommand')).filter((c) => c.user_id === bob);
     expect(email).toEqual([]);
+  });
+
+  it('in_app turned off for a type keeps it out of the inbox, the unread count and the WebSocket, while e-mail, other types and mandatory types still arrive', async () => {
+    const erin = `erin-${randomUUID()}`;
+    const token = await h.auth.sign({ userId: erin, roles: [] });
+    expect((await call('PUT', '/v1/recipients/me', token, { email: 'erin@example.test' })).status).toBe(202);
+    expect((await call('PUT', '/v1/preferences', token, { preferences: [
+      { type: 'job_completed', in_app: false, email: true, webhook: false },
+      { type: 'security_password_changed', in_app: false, email: false, webhook: false },
+    ] })).status).toBe(202);
+    await waitForConsumed(h, 'router', h.tidings.topics.preferences);
+    await waitForConsumed(h, 'router', h.tidings.topics.recipients);
+    const client = await connectClient(h.tidings.wsUrl, token);
+
+    const ids = new Map<string, string>();
+    const completed = await emit(erin, 'job_completed', ids); // in_app off
+    const changed = await emit(erin, 'security_password_changed', ids); // in_app off, but mandatory
+    // Events of different source keys may sit in different partitions; once dedupe
+    // has accepted these two, the next one comes after them in erin's partition.
+    await waitForConsumed(h, 'dedupe', h.tidings.topics.events);
+    const offline = await emit(erin, 'agent_offline', ids); // in_app on by default
+
+    // Per user, frames come in the order accepted: once the last one is here, the one turned off would have come before it.
+    const frames = () => client.frames.filter((f) => f.type === 'notification').map((f) => (f.notification as { id: string }).id);
+    await waitFor(() => (frames().includes(ids.get(offline)!) ? true : undefined), 'the agent_offline frame');
+    expect(frames()).toEqual([ids.get(changed), ids.get(offline)]);
+    client.socket.close();
+
+    await waitUntilProcessed(h);
+    const listed = (await call('GET', '/v1/notifications?limit=100', token, undefined)).body.notifications as { id: string; type: string }[];
+    expect(listed.map((n) => n.type).sort()).toEqual(['agent_offline', 'security_password_changed']);
+    expect((await call('GET', '/v1/notifications/unread-count', token, undefined)).body).toEqual({ unread: 2 });
+    expect((await call('POST', `/v1/notifications/${ids.get(completed)}/read`, token, undefined)).status).toBe(404);
+
+    // The decision is in the log: a rebuild of the inbox replays notification.inbox.
+    const inbox = (await read<Notification>(h.tidings.topics.inbox, 'Notification')).filter((n) => n.user_id === erin);
+    expect(inbox.map((n) => n.source_id)).toEqual([changed, offline]);
+    const email = (await read<DeliveryCommand>(h.tidings.topics.deliveryEmail, 'DeliveryCommand')).filter((c) => c.user_id === erin);
+    expect(email.map((c) => c.notification.source_id).sort()).toEqual([completed, changed, offline].sort());
   });
 
   it('refuses a profile or preference body that does not fit, with reasons', async () => {

@@ -11,7 +11,7 @@ const webhooks: WebhookEndpoints = { user_id: 'u1', endpoints: [], updated_at: 1
 const audit = { id: 'a1', user_id: 'u1' } as AuditEvent;
 
 describe('decideProjection', () => {
-  it('given an accepted notification, then it is inserted into the inbox', () => {
+  it('given a notification of notification.inbox, then it is inserted into the inbox', () => {
     expect(decideProjection({ kind: 'notification', notification })).toEqual([{ kind: 'insert_notification', notification }]);
   });
 

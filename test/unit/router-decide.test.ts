@@ -30,20 +30,21 @@ const summary = (outputs: ReturnType<typeof decideRouter>) => outputs.map((o) =>
     case 'skipped': return `skipped ${o.channel}: ${o.reason}`;
     case 'audit': return `audit ${o.event.type}`;
     case 'table': return `table ${o.table}`;
+    case 'inbox': return `inbox ${o.notification.id}`;
   }
 });
 
 describe('decideRouter', () => {
   it('given defaults and an address, when a loud type is routed, then it is e-mailed with a stable delivery id', () => {
     const outputs = decideRouter({ kind: 'notification', notification: notification() }, given({ recipient: alice }), ctx);
-    expect(summary(outputs)).toEqual(['deliver email']);
-    const command = outputs[0]?.kind === 'deliver' ? outputs[0].command : undefined;
+    expect(summary(outputs)).toEqual(['inbox n1', 'deliver email']);
+    const command = outputs[1]?.kind === 'deliver' ? outputs[1].command : undefined;
     expect(command).toMatchObject({ delivery_id: stableId('n1:email'), user_id: 'u1', attempt: 1, email: { address: 'alice@example.test', display_name: 'Alice', locale: 'de' }, webhook: null, created_at: ctx.now });
     expect(command?.notification.id).toBe('n1');
   });
 
   it('given defaults, when a quiet type is routed, then e-mail is off', () => {
-    expect(summary(decideRouter({ kind: 'notification', notification: notification('job_started') }, given({ recipient: alice }), ctx))).toEqual(['skipped email: turned off by the user']);
+    expect(summary(decideRouter({ kind: 'notification', notification: notification('job_started') }, given({ recipient: alice }), ctx))).toEqual(['inbox n1', 'skipped email: turned off by the user']);
   });
 
   it('given the user turned e-mail and in-app off for a type, when it is routed, then neither is delivered', () => {
@@ -53,11 +54,11 @@ describe('decideRouter', () => {
 
   it('given the user turned a mandatory type off, when it is routed, then in-app and e-mail happen anyway, and it is audited', () => {
     const state = given({ recipient: alice, preferences: prefs({ type: 'security_mfa_disabled', in_app: false, email: false, webhook: false }) });
-    expect(summary(decideRouter({ kind: 'notification', notification: notification('security_mfa_disabled', { category: 'security' }) }, state, ctx))).toEqual(['deliver email', 'audit security_mfa_disabled']);
+    expect(summary(decideRouter({ kind: 'notification', notification: notification('security_mfa_disabled', { category: 'security' }) }, state, ctx))).toEqual(['inbox n1', 'deliver email', 'audit security_mfa_disabled']);
   });
 
   it('given no e-mail address, when an e-mail type is routed, then e-mail is skipped with the reason', () => {
-    expect(summary(decideRouter({ kind: 'notification', notification: notification() }, given(), ctx))).toEqual(['skipped email: no e-mail address']);
+    expect(summary(decideRouter({ kind: 'notification', notification: notification() }, given(), ctx))).toEqual(['inbox n1', 'skipped email: no e-mail address']);
   });
 
   it('given webhook endpoints, when routed, then every enabled endpoint taking the type gets one command', () => {
@@ -68,8 +69,8 @@ describe('decideRouter', () => {
       { id: 'off', url: 'https://d', format: 'teams', secret_encrypted: null, enabled: false, types: [] },
     ) });
     const outputs = decideRouter({ kind: 'notification', notification: notification() }, state, ctx);
-    expect(summary(outputs)).toEqual(['deliver email', 'deliver webhook:all', 'deliver webhook:jobs']);
-    expect(outputs[1]?.kind === 'deliver' && outputs[1].command).toMatchObject({ delivery_id: stableId('n1:webhook:all'), webhook: { url: 'https://a', format: 'generic', secret_encrypted: 'x', global: false } });
+    expect(summary(outputs)).toEqual(['inbox n1', 'deliver email', 'deliver webhook:all', 'deliver webhook:jobs']);
+    expect(outputs[2]?.kind === 'deliver' && outputs[2].command).toMatchObject({ delivery_id: stableId('n1:webhook:all'), webhook: { url: 'https://a', format: 'generic', secret_encrypted: 'x', global: false } });
   });
 
   it('given the webhook channel turned off, when routed, then the user\'s endpoints get nothing but the global webhook still does', () => {
@@ -80,8 +81,43 @@ describe('decideRouter', () => {
       globalWebhook: { url: 'https://ops', format: 'discord', secret_encrypted: null },
     });
     const outputs = decideRouter({ kind: 'notification', notification: notification() }, state, ctx);
-    expect(summary(outputs)).toEqual(['deliver email', 'deliver webhook:global']);
-    expect(outputs[1]?.kind === 'deliver' && outputs[1].command.webhook).toEqual({ endpoint_id: 'global', url: 'https://ops', format: 'discord', secret_encrypted: null, global: true });
+    expect(summary(outputs)).toEqual(['inbox n1', 'deliver email', 'deliver webhook:global']);
+    expect(outputs[2]?.kind === 'deliver' && outputs[2].command.webhook).toEqual({ endpoint_id: 'global', url: 'https://ops', format: 'discord', secret_encrypted: null, global: true });
+  });
+
+  it('given in-app on (the type\'s default), when routed, then the notification itself goes to the inbox', () => {
+    const n = notification('job_started');
+    const outputs = decideRouter({ kind: 'notification', notification: n }, given(), ctx);
+    expect(outputs.filter((o) => o.kind === 'inbox')).toEqual([{ kind: 'inbox', notification: n }]);
+  });
+
+  it('given the user chose in-app on and e-mail off, when routed, then it goes to the inbox only', () => {
+    const state = given({ recipient: alice, preferences: prefs({ type: 'job_failed', in_app: true, email: false, webhook: false }) });
+    expect(summary(decideRouter({ kind: 'notification', notification: notification() }, state, ctx))).toEqual(['inbox n1', 'skipped email: turned off by the user']);
+  });
+
+  it('given the user turned in-app off for a type, when it is routed, then it stays out of the inbox while e-mail and webhooks still go', () => {
+    const state = given({
+      recipient: alice,
+      preferences: prefs({ type: 'job_failed', in_app: false, email: true, webhook: true }),
+      webhooks: hooks({ id: 'all', url: 'https://a', format: 'generic', secret_encrypted: null, enabled: true, types: [] }),
+    });
+    const outputs = decideRouter({ kind: 'notification', notification: notification() }, state, ctx);
+    expect(summary(outputs)).toEqual(['skipped in_app: turned off by the user', 'deliver email', 'deliver webhook:all']);
+    expect(outputs.some((o) => o.kind === 'inbox')).toBe(false);
+  });
+
+  it('given in-app off for one type, when another type is routed, then that one still goes to the inbox', () => {
+    const state = given({ preferences: prefs({ type: 'job_failed', in_app: false, email: false, webhook: false }) });
+    expect(summary(decideRouter({ kind: 'notification', notification: notification('agent_offline', { id: 'n2' }) }, state, ctx))).toEqual(['inbox n2', 'skipped email: no e-mail address']);
+  });
+
+  it('given in-app off for a mandatory type, when it is routed, then it goes to the inbox anyway', () => {
+    const n = notification('security_password_changed', { category: 'security' });
+    const state = given({ recipient: alice, preferences: prefs({ type: 'security_password_changed', in_app: false, email: false, webhook: false }) });
+    const outputs = decideRouter({ kind: 'notification', notification: n }, state, ctx);
+    expect(outputs[0]).toEqual({ kind: 'inbox', notification: n });
+    expect(outputs.some((o) => o.kind === 'skipped' && o.channel === 'in_app')).toBe(false);
   });
 
   it('given a table record past the restore point, when decided, then it updates the table', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { TOPICS, topicNames, topicConfig, valueSubject } from '../../src/kafka/topics.ts';
 
 describe('topic registry', () => {
@@ -11,7 +12,7 @@ describe('topic registry', () => {
   });
 
   it('keys per-user topics by user id', () => {
-    for (const key of ['accepted', 'preferences', 'recipients', 'webhooks', 'deliveryEmail', 'deliveryWebhook', 'reads', 'audit'] as const) {
+    for (const key of ['accepted', 'inbox', 'preferences', 'recipients', 'webhooks', 'deliveryEmail', 'deliveryWebhook', 'reads', 'audit'] as const) {
       expect(TOPICS[key].key).toBe('user_id');
     }
   });
@@ -23,6 +24,19 @@ describe('topic registry', () => {
       { name: 'cleanup.policy', value: 'delete' },
       { name: 'retention.ms', value: String(7 * 24 * 3_600_000) },
     ]);
+  });
+
+  it('keeps the inbox, the inbox\'s event store, forever, with Notification values like accepted', () => {
+    expect(TOPICS.inbox).toMatchObject({ base: 'notification.inbox', key: 'user_id', value: 'Notification' });
+    expect(topicConfig(TOPICS.inbox)).toEqual([
+      { name: 'cleanup.policy', value: 'delete' },
+      { name: 'retention.ms', value: '-1' },
+    ]);
+  });
+
+  it('README\'s Topics table lists every topic of the registry', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const spec of Object.values(TOPICS)) expect(readme).toContain(`| \`${spec.base}\` |`);
   });
 
   it('uses the topic name strategy for subjects', () => {

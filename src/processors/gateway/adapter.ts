@@ -1,5 +1,6 @@
 /**
- * Wires the gateway to the runner: notification.accepted → sockets of this
+ * Wires the gateway to the runner: notification.inbox (what the router put in
+ * the inbox, in-app preference and mandatory types applied) → sockets of this
  * instance. Each gateway instance has its own consumer group and starts at the
  * end of the log; what a browser missed while away it reads from the inbox.
  */
@@ -51,7 +52,7 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<Notification,
   return {
     name: 'gateway',
     groupId: `${deps.prefix}tidings.gateway.${deps.instanceId}`,
-    inputs: [{ topic: deps.topics.accepted, schema: 'Notification' }],
+    inputs: [{ topic: deps.topics.inbox, schema: 'Notification' }],
     fromBeginning: false,
     decide: (record) => decideGateway(record.value),
     sink,

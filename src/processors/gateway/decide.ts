@@ -1,4 +1,4 @@
-/** The gateway's logic: which frame each accepted notification becomes, and for whom. */
+/** The gateway's logic: which frame each inbox notification becomes, and for whom. */
 import type { Notification, NotificationView } from '../../model/notification.ts';
 
 export interface NotificationFrame {

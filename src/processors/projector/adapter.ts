@@ -1,7 +1,9 @@
 /**
- * Wires the projector: accepted notifications, reads, the three tables and
- * audit events → Postgres, with the consumed offsets stored in the same
- * database transaction.
+ * Wires the projector: the inbox, reads, the three tables and audit events →
+ * Postgres, with the consumed offsets stored in the same database transaction.
+ * Inbox rows come from notification.inbox, not notification.accepted: the
+ * router has already applied the user's in-app preference there, and a
+ * rebuild replays that recorded decision.
  */
 import type { TopicNames } from '../../kafka/topics.ts';
 import type { InputRecord, ProcessorSpec } from '../../kafka/runner.ts';
@@ -33,7 +35,7 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Value, Pr
   const toInput = (record: InputRecord<Value>): ProjectorInput => {
     const userId = record.key ?? '';
     switch (record.topic) {
-      case topics.accepted: return { kind: 'notification', notification: record.value as Notification };
+      case topics.inbox: return { kind: 'notification', notification: record.value as Notification };
       case topics.reads: return { kind: 'read', event: record.value as ReadEvent };
       case topics.preferences: return { kind: 'preferences', userId, value: record.value as PreferenceSet | null };
       case topics.recipients: return { kind: 'recipients', userId, value: record.value as Recipient | null };
@@ -47,7 +49,7 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Value, Pr
     name: 'projector',
     groupId,
     inputs: [
-      { topic: topics.accepted, schema: 'Notification' },
+      { topic: topics.inbox, schema: 'Notification' },
       { topic: topics.reads, schema: 'ReadEvent' },
       { topic: topics.preferences, schema: 'PreferenceSet', tombstones: true },
       { topic: topics.recipients, schema: 'Recipient', tombstones: true },

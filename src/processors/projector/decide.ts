@@ -7,6 +7,7 @@ import type { Notification } from '../../model/notification.ts';
 import type { AuditEvent, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../../model/routing.ts';
 
 export type ProjectorInput =
+  /** from notification.inbox: the router put it in the user's inbox */
   | { kind: 'notification'; notification: Notification }
   | { kind: 'read'; event: ReadEvent }
   | { kind: 'preferences'; userId: string; value: PreferenceSet | null }

@@ -1,8 +1,9 @@
 /**
  * Wires the router: notification.accepted joined with the preference,
  * recipient and webhook tables of the same partition (co-partitioned by
- * user_id) → delivery commands and audit events, one Kafka transaction per
- * batch. Each table is restored from its compacted topic when its partition
+ * user_id) → notification.inbox, delivery commands and audit events, one Kafka
+ * transaction per batch. The inbox record goes to the input's partition
+ * number (same key, same partition count), so per-user order holds. Each table is restored from its compacted topic when its partition
  * is assigned, then kept current by reading that topic as an input.
  */
 import type { Kafka } from '../../kafka/client.ts';
@@ -30,6 +31,7 @@ type TableValue = PreferenceSet | Recipient | WebhookEndpoints;
 type RouterRecordValue = Notification | TableValue | null;
 
 export interface RouterCounters {
+  inbox: number;
   deliveries: number;
   audits: number;
   skipped: number;
@@ -38,7 +40,7 @@ export interface RouterCounters {
 export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordValue, RouterOutput, RouterState> & { counters: RouterCounters } {
   const groupId = `${deps.prefix}tidings.router`;
   const { topics } = deps;
-  const counters: RouterCounters = { deliveries: 0, audits: 0, skipped: 0 };
+  const counters: RouterCounters = { inbox: 0, deliveries: 0, audits: 0, skipped: 0 };
   const tableTopics: Record<TableName, { topic: string; schema: SchemaName }> = {
     preferences: { topic: topics.preferences, schema: 'PreferenceSet' },
     recipients: { topic: topics.recipients, schema: 'Recipient' },
@@ -82,6 +84,9 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
     switch (output.kind) {
       case 'table':
         return [];
+      case 'inbox':
+        counters.inbox += 1;
+        return [{ topic: topics.inbox, key: output.notification.user_id, value: output.notification }];
       case 'deliver':
         counters.deliveries += 1;
         return [{ topic: output.command.channel === 'email' ? topics.deliveryEmail : topics.deliveryWebhook, key: output.command.user_id, value: output.command }];

@@ -1,7 +1,9 @@
 /**
- * The router's logic: which deliveries an accepted notification becomes,
- * given its recipient's preferences, profile and webhook endpoints. Records of
- * the three tables only update the router's state.
+ * The router's logic: where an accepted notification goes, given its
+ * recipient's preferences, profile and webhook endpoints: into the inbox
+ * (notification.inbox, which the projector and the gateway read) when its
+ * in-app channel is on, and to delivery commands. Records of the three tables
+ * only update the router's state.
  */
 import type { DecideContext } from '../context.ts';
 import type { Notification } from '../../model/notification.ts';
@@ -35,6 +37,8 @@ export interface RouterState {
 
 export type RouterOutput =
   | { kind: 'table'; table: TableName; userId: string; value: PreferenceSet | Recipient | WebhookEndpoints | null }
+  /** the in-app channel: the inbox row and the live frame */
+  | { kind: 'inbox'; notification: Notification }
   | { kind: 'deliver'; command: DeliveryCommand }
   | { kind: 'audit'; event: AuditEvent }
   | { kind: 'skipped'; channel: 'in_app' | 'email' | 'webhook'; notificationId: string; reason: string };
@@ -58,7 +62,9 @@ function route(n: Notification, state: RouterState, ctx: DecideContext): RouterO
     delivery_id: ctx.stableId(`${n.id}:${suffix}`), user_id: n.user_id, attempt: 1, notification: n, created_at: ctx.now, ...rest,
   });
 
-  if (!channels.in_app) outputs.push({ kind: 'skipped', channel: 'in_app', notificationId: n.id, reason: 'turned off by the user' });
+  // Recorded in the log, so a rebuild of the inbox replays this decision rather than today's preferences.
+  if (channels.in_app) outputs.push({ kind: 'inbox', notification: n });
+  else outputs.push({ kind: 'skipped', channel: 'in_app', notificationId: n.id, reason: 'turned off by the user' });
 
   if (channels.email) {
     const recipient = state.recipient(n.user_id);
