@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.ts';
 import { stackUp, REPO_ROOT, type Endpoints } from '../src/stack/stack.ts';
@@ -42,7 +43,7 @@ export async function childSettings(extra: Record<string, string> = {}): Promise
     TIDINGS_INSTANCE_ID: id,
     TIDINGS_HTTP_HOST: '127.0.0.1',
     TIDINGS_HTTP_PORT: String(port),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ...extra,
   };
   return { id, prefix: `${id}.`, topics: topicNames(`${id}.`), url: `http://127.0.0.1:${port}`, endpoints: { ...endpoints, databaseUrl }, env };
@@ -71,13 +72,20 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Tidings process. */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+}
+
 export function spawnTidings(settings: ChildSettings): TidingsChild {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], { cwd: REPO_ROOT, env: settings.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', 'src/main.ts', 'start'], { cwd: REPO_ROOT, env: settings.env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const stdout = lineBuffer();
   const stderr = lineBuffer();
   child.stdout.on('data', stdout.push);
+  // BENCH_LOG=<file> keeps everything the process logs, for a closer look.
+  if (process.env.BENCH_LOG) child.stdout.pipe(createWriteStream(process.env.BENCH_LOG));
   child.stderr.on('data', stderr.push);
   let exit: TidingsChild['exit'];
   const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {

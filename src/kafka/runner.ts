@@ -144,6 +144,8 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     heartbeatInterval: Math.max(500, Math.floor((deps.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT) / 10)), // ms
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 250,
+    // A batch takes BATCH_BYTES at most (boundedShare); fetching much more per partition would be fetched again.
+    maxBytesPerPartition: 2 * BATCH_BYTES,
     readUncommitted: false, // see only committed transactions
     retry: { retries: 10, initialRetryTime: 300 },
     partitionAssigners: [coPartitionedAssigner],
@@ -199,8 +201,12 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     await spec.state?.prepare(batch.partition);
     const go = () => isRunning() && !isStale();
     if (!go() || batch.messages.length === 0) return;
-    await writeRange(batch.topic, batch.partition, batch.messages, go, heartbeat);
-    const last = batch.messages[batch.messages.length - 1];
+    // kafkajs fetches again only when every batch of the last fetch is done, so
+    // one partition's long batch (a burst for one user) would hold back every
+    // other partition. A batch takes a bounded share; the rest is fetched again.
+    const share = boundedShare(batch.messages);
+    await writeRange(batch.topic, batch.partition, share, go, heartbeat);
+    const last = share[share.length - 1];
     if (!last || !go()) return;
     resolveOffset(last.offset);
     if (spec.sink.offsets === 'after-apply') await commitOffsetsIfNecessary();
@@ -214,7 +220,9 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
    * which are dead-lettered with the error: no input can stop the processor.
    */
   const writeRange = async (topic: string, partition: number, messages: readonly KafkaMessage[], go: () => boolean, heartbeat: () => Promise<void>): Promise<void> => {
+    const started = performance.now();
     const sinkBatch = await decideRange(topic, partition, messages);
+    const decided = performance.now();
     try {
       await withRetry(() => spec.sink.apply(sinkBatch), {
         ...DEFAULT_RETRY,
@@ -242,6 +250,7 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
       return;
     }
     spec.state?.commit(partition);
+    log.debug({ topic, partition, records: messages.length, decideMs: Math.round(decided - started), writeMs: Math.round(performance.now() - decided) }, 'batch written');
     stats.records += sinkBatch.items.length;
     stats.deadLettered += sinkBatch.deadLetters.length;
     stats.batches += 1;
@@ -313,8 +322,12 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
 /** ms; Kafka's smallest allowed session (group.min.session.timeout.ms) is 6 s */
 export const DEFAULT_SESSION_TIMEOUT = 10_000;
 
+/** Records and bytes of a partition one batch takes at most: what one fetch round may cost the other partitions. */
+const BATCH_RECORDS = 50;
+const BATCH_BYTES = 64 * 1024;
+
 /** Batches of different partitions a processor works on at once. */
-const PARTITIONS_IN_FLIGHT = 3;
+const PARTITIONS_IN_FLIGHT = 12;
 
 /**
  * Runs work for one partition number at a time, in arrival order. The state
@@ -344,6 +357,16 @@ function decideContext(clock: () => number): DecideContext {
     newId: () => randomUUID(),
     stableId,
   };
+}
+
+/** The first records of a fetched batch, up to BATCH_RECORDS records or BATCH_BYTES bytes (at least one). */
+export function boundedShare<M extends { value: Buffer | null }>(messages: readonly M[], maxRecords = BATCH_RECORDS, maxBytes = BATCH_BYTES): readonly M[] {
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    bytes += messages[i]?.value?.length ?? 0;
+    if (i + 1 >= maxRecords || bytes >= maxBytes) return messages.slice(0, i + 1);
+  }
+  return messages;
 }
 
 function nextOffsetAfter(message: KafkaMessage): string {

@@ -66,7 +66,7 @@ describe('exactly once', () => {
   }
 
   it('a processor killed with SIGKILL mid-stream and restarted loses nothing and duplicates nothing', async () => {
-    const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '3', TIDINGS_ROLES: 'dedupe,projector' });
+    const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '3', TIDINGS_ROLES: 'dedupe,router,projector' });
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...settings.env, LOG_LEVEL: 'warn' };
     let child = await startChild(env);
 
@@ -95,7 +95,7 @@ describe('exactly once', () => {
   }, 300_000);
 
   it('a projector killed right after its database commit applies nothing twice when it comes back', async () => {
-    const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '1', TIDINGS_ROLES: 'dedupe,projector' });
+    const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '1', TIDINGS_ROLES: 'dedupe,router,projector' });
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...settings.env, LOG_LEVEL: 'error', TIDINGS_FAILPOINT: 'projector-after-records:21' };
     const child = await startChild(env);
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
@@ -115,11 +115,11 @@ describe('exactly once', () => {
     expect(atCrash).toBeGreaterThan(20);
 
     // The crash came between the database commit and the (advisory) Kafka commit.
-    const stored = (await db.query('select next_offset::int as n from consumer_offsets where topic = $1', [topics.accepted])).rows[0].n as number;
+    const stored = (await db.query('select next_offset::int as n from consumer_offsets where topic = $1', [topics.inbox])).rows[0].n as number;
     const kafka = new Kafka({ clientId: 'test', brokers: settings.endpoints.kafkaBrokers, logLevel: 0 });
     const admin = kafka.admin();
     await admin.connect();
-    const [committed] = await admin.fetchOffsets({ groupId: `${settings.env.TIDINGS_TOPIC_PREFIX}tidings.projector`, topics: [topics.accepted] });
+    const [committed] = await admin.fetchOffsets({ groupId: `${settings.env.TIDINGS_TOPIC_PREFIX}tidings.projector`, topics: [topics.inbox] });
     await admin.disconnect();
     expect(Number(committed?.partitions[0]?.offset)).toBeLessThan(stored);
 
@@ -138,7 +138,7 @@ describe('exactly once', () => {
   }, 300_000);
 
   it('two instances sharing the partitions, with rebalances in the middle, still deduplicate exactly', async () => {
-    const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '4', TIDINGS_ROLES: 'dedupe,projector' });
+    const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '4', TIDINGS_ROLES: 'dedupe,router,projector' });
     const publisher = await publisherFor(settings);
     const topic = topicNames(settings.env.TIDINGS_TOPIC_PREFIX!).events;
     const first = events(600, randomUUID());
