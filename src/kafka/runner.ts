@@ -52,8 +52,12 @@ export interface SinkBatch<O> {
  * committed the batch.
  */
 export interface ProcessorState<S, O> {
-  /** loads what deciding this partition's records needs (restores a table) */
-  prepare(partition: number): Promise<void>;
+  /**
+   * Loads what deciding this partition's records needs (restores a table);
+   * calls `keepAlive` as it goes, so that a long restore does not cost the
+   * member its place in the group.
+   */
+  prepare(partition: number, keepAlive: () => void): Promise<void>;
   /** the state decide gets */
   view(partition: number): S;
   /** applies one record's outputs to the state, staged */
@@ -197,15 +201,17 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
   });
 
   const processBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload) => {
+    // kafkajs sends a heartbeat only when one is due; a failed one (a rebalance) is noticed at the end of the batch.
+    const keepAlive = () => { heartbeat().catch(() => undefined); };
     await spec.sink.prepare?.(batch.topic, batch.partition);
-    await spec.state?.prepare(batch.partition);
+    await spec.state?.prepare(batch.partition, keepAlive);
     const go = () => isRunning() && !isStale();
     if (!go() || batch.messages.length === 0) return;
     // kafkajs fetches again only when every batch of the last fetch is done, so
     // one partition's long batch (a burst for one user) would hold back every
     // other partition. A batch takes a bounded share; the rest is fetched again.
     const share = boundedShare(batch.messages);
-    await writeRange(batch.topic, batch.partition, share, go, heartbeat);
+    await writeRange(batch.topic, batch.partition, share, go, keepAlive);
     const last = share[share.length - 1];
     if (!last || !go()) return;
     resolveOffset(last.offset);
@@ -219,7 +225,7 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
    * range is split in halves and each written alone, down to single records,
    * which are dead-lettered with the error: no input can stop the processor.
    */
-  const writeRange = async (topic: string, partition: number, messages: readonly KafkaMessage[], go: () => boolean, heartbeat: () => Promise<void>): Promise<void> => {
+  const writeRange = async (topic: string, partition: number, messages: readonly KafkaMessage[], go: () => boolean, keepAlive: () => void): Promise<void> => {
     const started = performance.now();
     const sinkBatch = await decideRange(topic, partition, messages);
     const decided = performance.now();
@@ -227,7 +233,10 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
       await withRetry(() => spec.sink.apply(sinkBatch), {
         ...DEFAULT_RETRY,
         shouldStop: () => stopping,
-        onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs, partition }, 'sink failed, retrying'),
+        onRetry: (err, attempt, delayMs) => {
+          keepAlive();
+          log.warn({ err, attempt, delayMs, partition }, 'sink failed, retrying');
+        },
       });
     } catch (err) {
       spec.state?.rollback(partition);
@@ -244,8 +253,8 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
       const half = Math.ceil(messages.length / 2);
       for (const part of [messages.slice(0, half), messages.slice(half)]) {
         if (!go()) return;
-        await writeRange(topic, partition, part, go, heartbeat);
-        await heartbeat();
+        await writeRange(topic, partition, part, go, keepAlive);
+        keepAlive();
       }
       return;
     }
@@ -320,7 +329,7 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
 }
 
 /** ms; Kafka's smallest allowed session (group.min.session.timeout.ms) is 6 s */
-export const DEFAULT_SESSION_TIMEOUT = 10_000;
+export const DEFAULT_SESSION_TIMEOUT = 6_000;
 
 /** Records and bytes of a partition one batch takes at most: what one fetch round may cost the other partitions. */
 const BATCH_RECORDS = 50;

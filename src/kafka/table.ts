@@ -27,8 +27,8 @@ export interface TableOptions<V> {
 }
 
 export interface Table<V> {
-  /** Restores the partition from the changelog unless it is already loaded. */
-  load(partition: number): Promise<void>;
+  /** Restores the partition from the changelog unless it is already loaded; calls `progress` after each fetched batch. */
+  load(partition: number, progress?: () => void): Promise<void>;
   /** The value, staged writes first. */
   get(partition: number, key: string): V | undefined;
   /** Stages a write (undefined deletes); visible to get() at once, kept only after commit(). */
@@ -60,12 +60,12 @@ export function createTable<V>(options: TableOptions<V>): Table<V> {
   };
 
   return {
-    async load(partition) {
+    async load(partition, progress) {
       if (committed.has(partition)) return;
       let pending = loading.get(partition);
       if (!pending) {
         const started = generation;
-        pending = restorePartition(options, partition).then(({ map, upTo }) => {
+        pending = restorePartition(options, partition, progress).then(({ map, upTo }) => {
           if (started !== generation) return;
           committed.set(partition, map);
           restoredUpTo.set(partition, upTo);
@@ -73,7 +73,7 @@ export function createTable<V>(options: TableOptions<V>): Table<V> {
         loading.set(partition, pending);
       }
       await pending;
-      if (!committed.has(partition)) await this.load(partition); // a reset raced the restore
+      if (!committed.has(partition)) await this.load(partition, progress); // a reset raced the restore
     },
 
     get(partition, key) {
@@ -134,7 +134,7 @@ export function createTable<V>(options: TableOptions<V>): Table<V> {
  * assignment, so a consumer of a fresh, never-committed group reads the topic
  * and pauses the partitions it does not need.
  */
-async function restorePartition<V>(options: TableOptions<V>, partition: number): Promise<{ map: Map<string, V>; upTo: bigint }> {
+async function restorePartition<V>(options: TableOptions<V>, partition: number, progress?: () => void): Promise<{ map: Map<string, V>; upTo: bigint }> {
   const log = options.log.child({ table: options.topic, partition });
   const started = Date.now();
   const map = new Map<string, V>();
@@ -169,6 +169,7 @@ async function restorePartition<V>(options: TableOptions<V>, partition: number):
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
+        progress?.();
         if (batch.partition !== partition) {
           consumer.pause([{ topic: options.topic, partitions: [batch.partition] }]);
           return;

@@ -56,10 +56,10 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
   let eventPartitions: number | undefined;
 
   const state: ProcessorState<DedupeState, DedupeOutput> = {
-    async prepare(partition) {
+    async prepare(partition, keepAlive) {
       eventPartitions ??= (await topicLimits(deps.kafka, [topics.events])).get(topics.events)?.partitions;
       if (eventPartitions === undefined) throw new TypeError(`topic ${topics.events} does not exist`);
-      await table.load(partition);
+      await table.load(partition, keepAlive);
     },
     view: (partition) => ({
       windowMs: deps.windowMs,

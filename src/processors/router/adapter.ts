@@ -55,7 +55,7 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
   const all = Object.values(tables);
 
   const state: ProcessorState<RouterState, RouterOutput> = {
-    prepare: async (partition) => { await Promise.all(all.map((t) => t.load(partition))); },
+    prepare: async (partition, keepAlive) => { await Promise.all(all.map((t) => t.load(partition, keepAlive))); },
     view: (partition) => ({
       preferences: (userId) => tables.preferences.get(partition, userId) as PreferenceSet | undefined,
       recipient: (userId) => tables.recipients.get(partition, userId) as Recipient | undefined,
