@@ -25,6 +25,12 @@ const integer = (min: number, max: number): Parser<number> => (raw) => {
   return n;
 };
 
+const boolean: Parser<boolean> = (raw) => {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`must be true or false, got "${raw}"`);
+};
+
 const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
 const brokers: Parser<string[]> = (raw) => {
@@ -110,7 +116,10 @@ export const SETTINGS = {
   secretKey: { env: 'TIDINGS_SECRET_KEY', doc: 'Key that encrypts webhook signing secrets in Kafka and Postgres: 32 random bytes in base64 (`openssl rand -base64 32`). Unset with the local stack: a key generated once under the stack folder.', parse: key32 },
   jwtIssuer: { env: 'TIDINGS_JWT_ISSUER', doc: 'Expected "iss" of JWTs, when set.', parse: text },
   jwtAudience: { env: 'TIDINGS_JWT_AUDIENCE', doc: 'Expected "aud" of JWTs, when set.', parse: text },
+  jwtAllowNoExp: { env: 'TIDINGS_JWT_ALLOW_NO_EXP', doc: 'Accept JWTs without "exp" (long-lived service tokens). Off: such tokens get 401 "token has no exp".', default: 'false', parse: boolean },
   wsOrigins: { env: 'TIDINGS_WS_ORIGINS', doc: 'Comma list of Origins allowed to open a WebSocket; "*" allows any. Default: the server\'s own address.', parse: list },
+  wsMaxConnectionsPerUser: { env: 'TIDINGS_WS_MAX_CONNECTIONS_PER_USER', doc: 'WebSockets one user may hold on one gateway; a new one beyond it closes that user\'s oldest with code 4008.', default: '10', parse: integer(1, 1000) },
+  wsMaxBufferedBytes: { env: 'TIDINGS_WS_MAX_BUFFERED_BYTES', doc: 'Bytes queued on one WebSocket before its client counts as too slow and is dropped.', default: String(1024 * 1024), parse: integer(1024, 1024 ** 3) },
   failpoint: { env: 'TIDINGS_FAILPOINT', doc: 'For crash tests only: "projector-after-records:N" kills the process with SIGKILL right after the database commit that brings the records the projector applied to N or more.', parse: failpoint },
   stackDir: { env: 'TIDINGS_STACK_DIR', doc: 'Folder of the local stack: data, logs, pid files.', default: '.stack', parse: text },
   cacheDir: { env: 'TIDINGS_CACHE_DIR', doc: 'Folder for downloads (Kafka jars, Apicurio distribution).', default: '.cache', parse: text },

@@ -89,7 +89,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   log.info({ subjects: Object.fromEntries(ids) }, 'schemas registered');
 
   const publisher = await createPublisher(kafka, codec);
-  const connections = createConnections();
+  const connections = createConnections({ perUser: config.wsMaxConnectionsPerUser, maxBufferedBytes: config.wsMaxBufferedBytes });
   const runnerDeps = {
     kafka,
     codec,
@@ -114,7 +114,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   }
   await Promise.all(processors.map((p) => p.ready));
 
-  const auth = createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const auth = createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience, allowNoExp: config.jwtAllowNoExp });
   const app = await createHttpServer({ log, auth });
   const mail = nodemailer.createTransport(endpoints.smtpUrl);
   const checks: Check[] = [

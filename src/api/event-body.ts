@@ -5,13 +5,17 @@
  */
 import { schemaViolations } from '../kafka/codec.ts';
 import type { NotificationEvent } from '../model/notification.ts';
-import { eventViolations } from '../model/validate.ts';
+import { eventViolations, MAX_DATA_DEPTH, nestsDeeperThan } from '../model/validate.ts';
 
 export type BodyResult = { ok: true; event: NotificationEvent } | { ok: false; reasons: string[] };
 
 export function eventFromBody(body: unknown, now: number): BodyResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, reasons: ['body: must be a JSON object'] };
   const input = body as Record<string, unknown>;
+  // First: everything below may recurse into the values (JSON.stringify does), and a
+  // hostile body nests thousands of levels deep. No field needs more depth than data.
+  const tooDeep = Object.entries(input).filter(([, value]) => nestsDeeperThan(value, MAX_DATA_DEPTH));
+  if (tooDeep.length > 0) return { ok: false, reasons: tooDeep.map(([field]) => `${field}: nested deeper than ${MAX_DATA_DEPTH} levels`) };
   const reasons: string[] = [];
 
   let data: string | null = null;

@@ -34,6 +34,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Postgres text and jsonb cannot hold U+0000: refused here, for every route, before any of it reaches a query or a topic.
+  app.addHook('preValidation', async (request) => {
+    const where = whereNul({ params: request.params, query: request.query, body: request.body });
+    if (where) throw new ValidationError([`${where}: must not contain U+0000`]);
+  });
+
   app.setErrorHandler((err: FastifyError | TidingsError, request, reply) => {
     if (err instanceof TidingsError) {
       if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
@@ -53,4 +59,23 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
 
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'TIDINGS_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
   return app;
+}
+
+/**
+ * The first place in `parts` (parsed JSON, any depth) with U+0000 in a key or
+ * string, named by its first two levels ("body.title"); undefined when none.
+ * Walks without recursion: a body may nest thousands of levels.
+ */
+function whereNul(parts: Record<string, unknown>): string | undefined {
+  const stack: [unknown, string, number][] = Object.entries(parts).map(([name, value]) => [value, name, 1]);
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [value, where, level] = next;
+    if (typeof value === 'string' && value.includes('\u0000')) return where;
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, child] of Object.entries(value)) {
+      if (key.includes('\u0000')) return where;
+      stack.push([child, level < 2 ? `${where}.${key}` : where, level + 1]);
+    }
+  }
+  return undefined;
 }

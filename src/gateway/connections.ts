@@ -5,13 +5,14 @@
 import type { WebSocket } from 'ws';
 
 export interface ConnectionLimits {
-  /** sockets per user; the oldest is closed when a new one would exceed it */
+  /** sockets per user (TIDINGS_WS_MAX_CONNECTIONS_PER_USER); the oldest is closed with 4008 when a new one would exceed it */
   perUser: number;
-  /** bytes queued on one socket before it counts as too slow and is dropped */
+  /** bytes queued on one socket before it counts as too slow and is dropped (TIDINGS_WS_MAX_BUFFERED_BYTES) */
   maxBufferedBytes: number;
 }
 
-export const DEFAULT_LIMITS: ConnectionLimits = { perUser: 10, maxBufferedBytes: 1024 * 1024 };
+/** Close code for the oldest socket of a user who opened one more than the cap allows. */
+export const TOO_MANY_CONNECTIONS = 4008;
 
 export interface Connections {
   add(userId: string, socket: WebSocket): void;
@@ -23,7 +24,7 @@ export interface Connections {
   closeAll(code: number, reason: string): void;
 }
 
-export function createConnections(limits: ConnectionLimits = DEFAULT_LIMITS): Connections {
+export function createConnections(limits: ConnectionLimits): Connections {
   const byUser = new Map<string, Set<WebSocket>>();
   let sockets = 0;
 
@@ -46,7 +47,7 @@ export function createConnections(limits: ConnectionLimits = DEFAULT_LIMITS): Co
         const oldest = set.values().next().value;
         if (oldest) {
           remove(userId, oldest);
-          oldest.close(4008, 'too many connections for this user');
+          oldest.close(TOO_MANY_CONNECTIONS, 'too many connections for this user');
         }
       }
       set.add(socket);

@@ -5,7 +5,7 @@
  * be on the allow-list. The server pings every 30 s and drops a client that
  * did not answer the previous ping.
  */
-import type { Server, IncomingMessage } from 'node:http';
+import { STATUS_CODES, type Server, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator, Principal } from '../auth.ts';
@@ -36,6 +36,10 @@ export function attachGateway(options: GatewayServerOptions): GatewayServer {
   const alive = new WeakMap<WebSocket, boolean>();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // The HTTP server has let go of the socket: without a listener, a client's reset would be an uncaught 'error'.
+    socket.on('error', destroy);
+    // A request target such as "http://[" does not parse; thrown here, it would be an uncaught exception.
+    if (!URL.canParse(req.url ?? '/', 'http://localhost')) return reject(socket, 400, 'bad request target');
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== WS_PATH) return reject(socket, 404, 'not found');
     const origin = req.headers.origin;
@@ -45,7 +49,10 @@ export function attachGateway(options: GatewayServerOptions): GatewayServer {
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization);
     if (!token) return reject(socket, 401, 'missing token');
     options.auth.verify(token).then(
-      (principal) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, principal)),
+      (principal) => {
+        socket.off('error', destroy); // ws listens from here on
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, principal));
+      },
       (err: Error) => reject(socket, 401, err.message),
     );
   };
@@ -101,7 +108,11 @@ export function handleClientFrame(text: string | null): Record<string, unknown> 
   return { type: 'error', error: `unknown frame type ${JSON.stringify(type)}` };
 }
 
+function destroy(this: Duplex): void {
+  this.destroy();
+}
+
 function reject(socket: Duplex, status: number, reason: string): void {
   const body = JSON.stringify({ error: reason });
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -1,6 +1,8 @@
 /**
  * Rules an event must meet beyond its Avro schema. Shared by HTTP ingest (400
  * with every reason) and the accept processor (dead letter with every reason).
+ * Whatever passes is safe for the later stages: JSON.stringify of `data` (which
+ * recurses) and Postgres text and jsonb columns (which refuse U+0000).
  */
 import type { NotificationEvent } from './notification.ts';
 
@@ -8,12 +10,17 @@ const TYPE_PATTERN = /^[a-z][a-z0-9_.-]{0,99}$/;
 /** roles and topics */
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
 const LIMITS = { title: 200, message: 5_000, data: 64 * 1024, id: 200, audience: 10_000 } as const; // characters, recipients
+/** Levels of objects and arrays `data` may nest: `{}` is 1, `{"a":[1]}` is 2. */
+export const MAX_DATA_DEPTH = 32;
+/** An unpaired UTF-16 surrogate: jsonb refuses its \u escape. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Every way `event` breaks the rules, as "field: reason"; empty when it is fine. */
 export function eventViolations(event: NotificationEvent): string[] {
   const reasons: string[] = [];
   const required = (field: string, value: string, max: number) => {
-    if (value.trim().length === 0) reasons.push(`${field}: must not be empty`);
+    if (value.includes('\u0000')) reasons.push(`${field}: must not contain U+0000`);
+    else if (value.trim().length === 0) reasons.push(`${field}: must not be empty`);
     else if (value.length > max) reasons.push(`${field}: longer than ${max} characters`);
   };
   const audience = event.audience?.user_ids ?? [];
@@ -31,22 +38,60 @@ export function eventViolations(event: NotificationEvent): string[] {
   required('title', event.title, LIMITS.title);
   if (!TYPE_PATTERN.test(event.type)) reasons.push('type: must be lower-case letters, digits, "_", "-" or "." and start with a letter (at most 100)');
   if (event.message.length > LIMITS.message) reasons.push(`message: longer than ${LIMITS.message} characters`);
+  if (event.message.includes('\u0000')) reasons.push('message: must not contain U+0000');
+  if (event.event_id?.includes('\u0000')) reasons.push('event_id: must not contain U+0000');
   if (event.data !== null) {
-    if (event.data.length > LIMITS.data) reasons.push(`data: larger than ${LIMITS.data} characters`);
-    else if (!isJsonObject(event.data)) reasons.push('data: must be a JSON object');
+    const problem = event.data.length > LIMITS.data ? `larger than ${LIMITS.data} characters` : dataProblem(event.data);
+    if (problem) reasons.push(`data: ${problem}`);
   }
-  if (event.action_url !== null && !isHttpUrl(event.action_url)) reasons.push('action_url: must be an http(s) URL');
+  if (event.action_url !== null && (event.action_url.includes('\u0000') || !isHttpUrl(event.action_url))) reasons.push('action_url: must be an http(s) URL');
   if (!Number.isSafeInteger(event.occurred_at) || event.occurred_at <= 0) reasons.push('occurred_at: must be a positive time in ms');
   return reasons;
 }
 
-function isJsonObject(text: string): boolean {
+/** Why JSON text `text` cannot be an event's `data`, if it cannot. */
+function dataProblem(text: string): string | undefined {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    value = JSON.parse(text); // V8 parses without recursion, however deep
   } catch {
-    return false;
+    return 'must be a JSON object';
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a JSON object';
+  if (nestsDeeperThan(value, MAX_DATA_DEPTH)) return `nested deeper than ${MAX_DATA_DEPTH} levels`;
+  if (!storableInJsonb(value)) return 'must not contain U+0000 or unpaired surrogates (Postgres cannot store them)';
+  return undefined;
+}
+
+/**
+ * Whether parsed JSON `value` has objects or arrays nested more than `max`
+ * levels (`{}` is 1). Walks without recursion, so any depth is safe to ask about.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Whether every key and string of parsed JSON `value` fits a jsonb column. */
+function storableInJsonb(value: unknown): boolean {
+  const bad = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === 'string' && bad(item)) return false;
+    if (typeof item !== 'object' || item === null) continue;
+    for (const [key, child] of Object.entries(item)) {
+      if (bad(key)) return false;
+      stack.push(child);
+    }
+  }
+  return true;
 }
 
 function isHttpUrl(text: string): boolean {

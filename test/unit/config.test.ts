@@ -51,9 +51,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres//user:hunter2@host/db' })).not.toThrow(/hunter2/);
   });
 
-  it('README documents every setting', () => {
+  it('given nothing, then JWTs need exp and a user may hold 10 sockets of up to 1 MiB buffered', () => {
+    expect(loadConfig({})).toMatchObject({ jwtAllowNoExp: false, wsMaxConnectionsPerUser: 10, wsMaxBufferedBytes: 1024 * 1024 });
+    expect(loadConfig({ TIDINGS_JWT_ALLOW_NO_EXP: 'true', TIDINGS_WS_MAX_CONNECTIONS_PER_USER: '3', TIDINGS_WS_MAX_BUFFERED_BYTES: '65536' }))
+      .toMatchObject({ jwtAllowNoExp: true, wsMaxConnectionsPerUser: 3, wsMaxBufferedBytes: 65536 });
+  });
+
+  it('given a boolean that is not one, or a socket cap of 0, then both are reported', () => {
+    let thrown: unknown;
+    try {
+      loadConfig({ TIDINGS_JWT_ALLOW_NO_EXP: 'yes', TIDINGS_WS_MAX_CONNECTIONS_PER_USER: '0' });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).problems).toEqual([
+      'TIDINGS_JWT_ALLOW_NO_EXP must be true or false, got "yes"',
+      'TIDINGS_WS_MAX_CONNECTIONS_PER_USER must be between 1 and 1000, got 0',
+    ]);
+  });
+
+  it('README\'s configuration table lists exactly the settings', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const missing = Object.values(SETTINGS).map((s) => s.env).filter((name) => !readme.includes(`\`${name}\``));
-    expect(missing).toEqual([]);
+    const section = readme.split('\n## Configuration\n')[1]?.split('\n## ')[0] ?? '';
+    const documented = [...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.values(SETTINGS).map((s) => s.env).sort());
   });
 });

@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { eventFromBody } from '../../src/api/event-body.ts';
 
 const now = 1_700_000_000_000;
+/** An object nested `depth` levels: 1 is `{}`. Built in a loop, as a hostile client would. */
+function nested(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let i = 1; i < depth; i += 1) value = { a: value };
+  return value;
+}
 const minimal = { user_id: 'u1', type: 'job_started', title: 'Started', message: 'Job 9 started', source_type: 'job', source_id: '9' };
 
 describe('eventFromBody', () => {
@@ -45,5 +51,27 @@ describe('eventFromBody', () => {
 
   it('given an unparseable occurred_at, then that is the reason, once', () => {
     expect(eventFromBody({ ...minimal, occurred_at: 'yesterday' }, now)).toEqual({ ok: false, reasons: ['occurred_at: not an ISO 8601 time'] });
+  });
+
+  it('given data nested 20,000 levels deep (once a 500 from a stack overflow in JSON.stringify), then it is refused with the reason', () => {
+    expect(eventFromBody({ ...minimal, data: nested(20_000) }, now)).toEqual({ ok: false, reasons: ['data: nested deeper than 32 levels'] });
+  });
+
+  it('given data nested exactly 32 levels, then it is accepted; 33, refused', () => {
+    expect(eventFromBody({ ...minimal, data: nested(32) }, now).ok).toBe(true);
+    expect(eventFromBody({ ...minimal, data: nested(33) }, now)).toEqual({ ok: false, reasons: ['data: nested deeper than 32 levels'] });
+  });
+
+  it('given another field nested deep, then that is the reason, before the schema check would stringify it', () => {
+    expect(eventFromBody({ ...minimal, title: [nested(20_000)], colour: nested(40) }, now)).toEqual({
+      ok: false, reasons: ['title: nested deeper than 32 levels', 'colour: nested deeper than 32 levels'],
+    });
+  });
+
+  it('given data with U+0000 or an unpaired surrogate, which Postgres jsonb refuses, then it is refused', () => {
+    const reason = 'data: must not contain U+0000 or unpaired surrogates (Postgres cannot store them)';
+    expect(eventFromBody({ ...minimal, data: { a: 'x\u0000y' } }, now)).toEqual({ ok: false, reasons: [reason] });
+    expect(eventFromBody({ ...minimal, data: { '\ud800': 1 } }, now)).toEqual({ ok: false, reasons: [reason] });
+    expect(eventFromBody({ ...minimal, data: { a: '\ud83d\ude00' } }, now).ok).toBe(true);
   });
 });
