@@ -95,6 +95,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     codec,
     log,
     onCrash: (err: Error) => onFatal?.(err),
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
   };
 
   const processors: RunningProcessor[] = [];

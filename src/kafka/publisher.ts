@@ -9,6 +9,7 @@ import type { Codec } from './codec.ts';
 import type { DeadLetter } from './runner.ts';
 import { deadLetterRecord } from './dead-letters.ts';
 import { planRequests } from './produce-plan.ts';
+import { mayBeCausedByInput, RecordTooLargeError } from '../errors.ts';
 
 export interface Publisher {
   /** Validates, encodes and writes one record; resolves once the broker has it. */
@@ -25,7 +26,10 @@ export async function createPublisher(kafka: Kafka, codec: Codec): Promise<Publi
   return {
     async publish(topic, key, value, headers) {
       const encoded = await codec.encode(topic, value);
-      const [meta] = await producer.send({ topic, acks: -1, messages: [{ key, value: encoded, headers }] });
+      const [meta] = await producer.send({ topic, acks: -1, messages: [{ key, value: encoded, headers }] }).catch((err: unknown) => {
+        if (mayBeCausedByInput(err)) throw new RecordTooLargeError(`the ${topic} record of ${encoded.length} bytes was refused: ${(err as Error).message}`);
+        throw err;
+      });
       return { partition: meta?.partition ?? -1, offset: meta?.baseOffset ?? '-1' };
     },
     async publishRaw(topic, key, value, headers) {

@@ -332,8 +332,8 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
 export const DEFAULT_SESSION_TIMEOUT = 6_000;
 
 /** Records and bytes of a partition one batch takes at most: what one fetch round may cost the other partitions. */
-const BATCH_RECORDS = 50;
-const BATCH_BYTES = 64 * 1024;
+const BATCH_RECORDS = 100;
+const BATCH_BYTES = 128 * 1024;
 
 /** Batches of different partitions a processor works on at once. */
 const PARTITIONS_IN_FLIGHT = 12;

@@ -71,6 +71,11 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
         idempotent: true,
         maxInFlightRequests: 1,
         transactionTimeout: 60_000, // ms
+        // The usual retriable answer here is CONCURRENT_TRANSACTIONS: the previous
+        // commit's markers are still being written, for a few ms. Kafka's Java
+        // client retries it after 20 ms; the client-wide 200 ms first backoff
+        // stalled a partition (and kafkajs' whole fetch round) for a quarter second.
+        retry: { initialRetryTime: 20, maxRetryTime: 2_000, retries: 12 },
       });
       producer = created.connect().then(() => created);
       producer.catch(() => producers.delete(transactionalId));

@@ -62,7 +62,6 @@ describe('no input stops the pipeline', () => {
     for (let i = 0; i < messages.length; i += 200) await producer.send({ topic: tidings.topics.events, messages: messages.slice(i, i + 200) });
   };
   const rowCount = async (userId: string) => Number((await db.query('select count(*) from notifications where user_id = $1', [userId])).rows[0].count);
-  const deadLetters = async (topic: string) => (await readTopic(settings.endpoints.kafkaBrokers, topic, async (v) => v)).length;
 
   it('a burst of 2 KB events for one user, many times the accepted topic\'s max.message.bytes, is accepted whole and once, and nothing stops', async () => {
     const user = `burst-${randomUUID()}`;
@@ -89,7 +88,9 @@ describe('no input stops the pipeline', () => {
     const letters = await readTopic(settings.endpoints.kafkaBrokers, tidings.topics.eventsDlq, async (v) => v);
     const mine = letters.filter((l) => l.key === eventKey(huge));
     expect(mine).toHaveLength(1);
-    expect(await deadLetters(tidings.topics.eventsDlq)).toBeGreaterThanOrEqual(1);
+    expect(mine[0]?.headers['x-tidings-error-code']).toBe('TIDINGS_RECORD_TOO_LARGE');
+    expect(mine[0]?.headers['x-tidings-error-reason']).toMatch(new RegExp(`over the topic's max.message.bytes of ${SMALL_MAX_MESSAGE}`));
+    expect(mine[0]?.headers['x-tidings-processor']).toBe('dedupe');
   });
 
   it('a notification Postgres refuses (a NUL character) is dead-lettered by the projector with the database\'s reason, and the records around it are stored', async () => {
@@ -113,5 +114,7 @@ describe('no input stops the pipeline', () => {
       return found.length > 0 ? found : undefined;
     }, 'the dead letter of the projector');
     expect(letters).toHaveLength(1);
+    expect(letters[0]?.headers['x-tidings-error-code']).toMatch(/^SQLSTATE_22/);
+    expect(letters[0]?.headers['x-tidings-processor']).toBe('projector');
   });
 });

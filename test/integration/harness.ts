@@ -58,18 +58,26 @@ export async function startWith(settings: { id: string; env: Record<string, stri
   return { id: settings.id, config, endpoints: settings.endpoints, tidings, auth: createAuthenticator({ secret: settings.endpoints.jwtSecret }), stop: () => tidings.stop() };
 }
 
+export interface TopicRecord<T> {
+  partition: number;
+  offset: string;
+  key: string | undefined;
+  value: T | null;
+  headers: Record<string, string>;
+}
+
 /**
  * Every record of `topic` up to its current end, read with read_committed: what
  * a downstream consumer would see. Values are decoded with `decode`.
  */
-export async function readTopic<T>(brokers: string[], topic: string, decode: (value: Buffer) => Promise<T>): Promise<{ partition: number; offset: string; key: string | undefined; value: T | null }[]> {
+export async function readTopic<T>(brokers: string[], topic: string, decode: (value: Buffer) => Promise<T>): Promise<TopicRecord<T>[]> {
   const kafka = new Kafka({ clientId: 'test-reader', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, { low: BigInt(p.low), high: BigInt(p.high) }]));
   await admin.disconnect();
   const pending = new Set([...ends].filter(([, o]) => o.high > o.low).map(([p]) => p));
-  const records: { partition: number; offset: string; key: string | undefined; value: T | null }[] = [];
+  const records: TopicRecord<T>[] = [];
   if (pending.size === 0) return records;
   const consumer = kafka.consumer({ groupId: `test-reader-${randomBytes(6).toString('hex')}`, readUncommitted: false });
   let done: () => void = () => {};
@@ -85,7 +93,8 @@ export async function readTopic<T>(brokers: string[], topic: string, decode: (va
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         if (BigInt(m.offset) >= (ends.get(batch.partition)?.high ?? 0n)) break;
-        records.push({ partition: batch.partition, offset: m.offset, key: m.key?.toString(), value: m.value === null ? null : await decode(m.value) });
+        const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        records.push({ partition: batch.partition, offset: m.offset, key: m.key?.toString(), value: m.value === null ? null : await decode(m.value), headers });
       }
     },
   });
