@@ -85,6 +85,37 @@ export class AuthError extends TidingsError {
   }
 }
 
+/** Nothing there for the caller: no such route, or a resource that does not exist or is not theirs. */
+export class NotFoundError extends TidingsError {
+  constructor(message: string) {
+    super('TIDINGS_NOT_FOUND', message, 'poison', 404);
+    this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * A request the HTTP framework refused before a route ran (malformed JSON,
+ * unsupported content type, body too large, schema): its code and status,
+ * TIDINGS_BAD_REQUEST and 400 when it gives none; `reasons` says what is wrong.
+ */
+export class BadRequestError extends TidingsError {
+  readonly reasons: readonly string[];
+
+  constructor(message: string, reasons: string[], statusCode = 400, code = 'TIDINGS_BAD_REQUEST', options?: ErrorOptions) {
+    super(code, message, 'poison', statusCode, options);
+    this.name = 'BadRequestError';
+    this.reasons = reasons;
+  }
+}
+
+/** What a client is told of a failure that is not a TidingsError: nothing of its cause, which is logged instead. */
+export class InternalError extends TidingsError {
+  constructor(statusCode = 500, options?: ErrorOptions) {
+    super('TIDINGS_INTERNAL', 'internal error', 'bug', statusCode, options);
+    this.name = 'InternalError';
+  }
+}
+
 /** A sealed secret that does not open: altered, moved, or sealed with another key. */
 export class SecretError extends TidingsError {
   constructor(message: string) {

@@ -1,7 +1,7 @@
 /** The audit log of security notifications, for admins. */
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from '../db/pool.ts';
-import { listAudit } from '../db/inbox.ts';
+import { listAudit } from '../db/audit-log.ts';
 import { requireRole } from './authenticate.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -25,7 +25,7 @@ export async function auditRoutes(app: FastifyInstance, deps: { pool: Pool }): P
     const after = decodeCursor(cursor);
     const rows = await listAudit(deps.pool, { limit: limit + 1, after: after && { recordedAt: after.at, id: after.id }, userId });
     const page = rows.slice(0, limit);
-    const last = page.at(-1) as { recorded_at: Date; id: string } | undefined;
+    const last = page.at(-1);
     return { entries: page, next_cursor: rows.length > limit && last ? encodeCursor(last.recorded_at, last.id) : null };
   });
 }

@@ -7,10 +7,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Publisher } from '../kafka/publisher.ts';
 import type { Pool } from '../db/pool.ts';
-import { listInbox, ownsNotification, unreadCount, type InboxRow } from '../db/inbox.ts';
+import { listInbox, ownsNotification, unreadCount, type InboxRow } from '../db/notifications.ts';
 import type { ReadEvent } from '../model/routing.ts';
 import type { NotificationView } from '../model/notification.ts';
-import { TidingsError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import { requireRole } from './authenticate.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -24,7 +24,6 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 
 export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): Promise<void> {
   const record = async (event: ReadEvent) => deps.publisher.publish(deps.readsTopic, event.user_id, event);
-  const notFound = () => new TidingsError('TIDINGS_NOT_FOUND', 'no such notification', 'poison', 404);
 
   app.get<{ Querystring: { limit: number; cursor?: string; unread: boolean; archived: boolean } }>('/v1/notifications', {
     preHandler: requireRole(),
@@ -61,7 +60,7 @@ export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): 
     app.post<{ Params: { id: string } }>(`/v1/notifications/:id/${action}`, { preHandler: requireRole(), schema: { summary, params: idParams } },
       async (request, reply) => {
         const userId = request.principal!.userId;
-        if (!(await ownsNotification(deps.pool, userId, request.params.id))) throw notFound();
+        if (!(await ownsNotification(deps.pool, userId, request.params.id))) throw new NotFoundError('no such notification');
         await record({ user_id: userId, action, notification_id: request.params.id, before: null, at: Date.now() });
         return reply.code(202).send({ status: 'accepted' });
       });

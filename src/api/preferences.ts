@@ -10,7 +10,7 @@ import { CATALOGUE, typeInfo } from '../model/catalogue.ts';
 import { channelsFor, type PreferenceSet } from '../model/routing.ts';
 import { requireRole } from './authenticate.ts';
 import type { Pool } from '../db/pool.ts';
-import { getPreferenceSet } from '../db/inbox.ts';
+import { getPreferences } from '../db/preferences.ts';
 
 export interface PreferenceRoutesDeps {
   publisher: Publisher;
@@ -32,7 +32,7 @@ export function effectivePreferences(set: PreferenceSet | undefined) {
 export async function preferenceRoutes(app: FastifyInstance, deps: PreferenceRoutesDeps): Promise<void> {
   app.get('/v1/preferences', { preHandler: requireRole(), schema: { summary: 'Your channels per notification type, as they apply' } }, async (request) => {
     const userId = request.principal!.userId;
-    const stored = await getPreferenceSet(deps.pool, userId);
+    const stored = await getPreferences(deps.pool, userId);
     const set = stored && { user_id: userId, preferences: stored.preferences, updated_at: stored.updated_at.getTime() };
     return { user_id: userId, preferences: effectivePreferences(set) };
   });

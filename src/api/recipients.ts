@@ -6,11 +6,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Publisher } from '../kafka/publisher.ts';
 import type { Recipient } from '../model/routing.ts';
-import { AuthError, ValidationError } from '../errors.ts';
+import { AuthError, NotFoundError, ValidationError } from '../errors.ts';
 import { requireRole } from './authenticate.ts';
 import type { Pool } from '../db/pool.ts';
-import { getRecipient } from '../db/inbox.ts';
-import { TidingsError } from '../errors.ts';
+import { getRecipient } from '../db/recipients.ts';
 
 export interface RecipientRoutesDeps {
   publisher: Publisher;
@@ -55,8 +54,8 @@ export async function recipientRoutes(app: FastifyInstance, deps: RecipientRoute
       display_name: body.display_name ?? null,
       locale: body.locale ?? 'en',
       time_zone: body.time_zone ?? 'UTC',
-      roles: body.roles ?? (current?.roles as string[] | undefined) ?? [],
-      topics: body.topics ?? (current?.topics as string[] | undefined) ?? [],
+      roles: body.roles ?? current?.roles ?? [],
+      topics: body.topics ?? current?.topics ?? [],
       updated_at: Date.now(),
     };
     await deps.publisher.publish(deps.recipientsTopic, userId, recipient);
@@ -65,7 +64,7 @@ export async function recipientRoutes(app: FastifyInstance, deps: RecipientRoute
 
   app.get('/v1/recipients/me', { preHandler: requireRole(), schema: { summary: 'Your profile' } }, async (request) => {
     const found = await getRecipient(deps.pool, request.principal!.userId);
-    if (!found) throw new TidingsError('TIDINGS_NOT_FOUND', 'no profile yet; PUT /v1/recipients/me creates it', 'poison', 404);
+    if (!found) throw new NotFoundError('no profile yet; PUT /v1/recipients/me creates it');
     return found;
   });
 

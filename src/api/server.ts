@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import swagger from '@fastify/swagger';
 import type { Logger } from '../logger.ts';
 import type { Authenticator } from '../auth.ts';
-import { TidingsError, ValidationError } from '../errors.ts';
+import { BadRequestError, InternalError, NotFoundError, TidingsError, ValidationError } from '../errors.ts';
 
 export interface HttpServerOptions {
   log: Logger;
@@ -41,24 +41,28 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
 
   app.setErrorHandler((err: FastifyError | TidingsError, request, reply) => {
-    if (err instanceof TidingsError) {
-      if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
-      const body: Record<string, unknown> = { error: err.code, message: err.message };
-      if (err instanceof ValidationError) body.reasons = err.reasons;
-      return reply.code(err.statusCode).send(body);
-    }
-    const status = err.statusCode ?? 500;
-    if (status >= 500) {
-      request.log.error({ err }, 'request failed');
-      return reply.code(status).send({ error: 'TIDINGS_INTERNAL', message: 'internal error' });
-    }
-    // fastify's own 4xx: malformed JSON, unsupported content type, body too large …
-    const reasons = err.validation?.map((v) => `${v.instancePath || 'body'}: ${v.message ?? 'invalid'}`) ?? [err.message];
-    return reply.code(status).send({ error: err.code ?? 'TIDINGS_BAD_REQUEST', message: err.message, reasons });
+    const answer = err instanceof TidingsError ? err : fromFastify(err);
+    if (answer.statusCode >= 500) request.log.error({ err }, 'request failed');
+    return reply.code(answer.statusCode).send(errorBody(answer));
   });
 
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'TIDINGS_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}`))));
   return app;
+}
+
+/** fastify's own errors: a 4xx (malformed JSON, unsupported content type, body too large …) with its reasons, a 5xx as nothing but internal. */
+function fromFastify(err: FastifyError): TidingsError {
+  const status = err.statusCode ?? 500;
+  if (status >= 500) return new InternalError(status, { cause: err });
+  const reasons = err.validation?.map((v) => `${v.instancePath || 'body'}: ${v.message ?? 'invalid'}`) ?? [err.message];
+  return new BadRequestError(err.message, reasons, status, err.code, { cause: err });
+}
+
+/** The JSON an error answers with: its code and message, and its reasons when it has them. */
+function errorBody(err: TidingsError): Record<string, unknown> {
+  const body: Record<string, unknown> = { error: err.code, message: err.message };
+  if (err instanceof ValidationError || err instanceof BadRequestError) body.reasons = err.reasons;
+  return body;
 }
 
 /**

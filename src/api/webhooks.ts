@@ -15,7 +15,7 @@ import { WEBHOOK_FORMATS, type WebhookEndpoint, type WebhookEndpoints, type Webh
 import { ValidationError } from '../errors.ts';
 import { requireRole } from './authenticate.ts';
 import type { Pool } from '../db/pool.ts';
-import { listWebhooks } from '../db/inbox.ts';
+import { listWebhooks } from '../db/webhooks.ts';
 import { webhookSecretContext, type SecretBox } from '../secret-box.ts';
 
 export interface WebhookRoutesDeps {

@@ -1,6 +1,42 @@
-/** Queries of the notifications read model. */
-import type { Client } from './pool.ts';
+/**
+ * The inbox read model: table `notifications`, one row per notification of
+ * notification.inbox, changed by the read events of notification.reads.
+ * The projector writes it; the API lists and counts it.
+ */
+import type { Client, Pool } from './pool.ts';
 import type { Notification } from '../model/notification.ts';
+import type { ReadEvent } from '../model/routing.ts';
+
+/** A row as the inbox lists it. */
+export interface InboxRow {
+  id: string;
+  type: string;
+  category: string;
+  severity: string;
+  title: string;
+  message: string;
+  data: Record<string, unknown>;
+  action_url: string | null;
+  source_type: string;
+  source_id: string;
+  occurred_at: Date;
+  created_at: Date;
+  read_at: Date | null;
+  archived_at: Date | null;
+}
+
+/** Position after a row in newest-first order. */
+export interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+export interface InboxQuery {
+  limit: number;
+  after?: Cursor | undefined;
+  unreadOnly: boolean;
+  archived: boolean;
+}
 
 /** Inserts a notification of notification.inbox (`at` is its place there); a second insert of the same id changes nothing. */
 export async function insertNotification(client: Client, n: Notification, at: { partition: number; offset: string }): Promise<boolean> {
@@ -13,5 +49,48 @@ export async function insertNotification(client: Client, n: Notification, at: { 
     [n.id, n.user_id, n.type, n.category, n.severity, n.title, n.message, n.data, n.action_url,
       n.source_type, n.source_id, n.source_key, n.event_id, n.occurred_at, n.created_at, at.partition, at.offset],
   );
+  return result.rowCount === 1;
+}
+
+/** Marks read or archives; only ever the user's own notifications. */
+export async function applyRead(client: Client, e: ReadEvent): Promise<void> {
+  const at = new Date(e.at);
+  switch (e.action) {
+    case 'read':
+      await client.query('update notifications set read_at = coalesce(read_at, $3), seen_at = coalesce(seen_at, $3) where id = $1 and user_id = $2', [e.notification_id, e.user_id, at]);
+      return;
+    case 'read_all':
+      await client.query('update notifications set read_at = $3, seen_at = coalesce(seen_at, $3) where user_id = $1 and read_at is null and created_at <= $2', [e.user_id, new Date(e.before ?? e.at), at]);
+      return;
+    case 'archive':
+      await client.query('update notifications set archived_at = coalesce(archived_at, $3) where id = $1 and user_id = $2', [e.notification_id, e.user_id, at]);
+      return;
+  }
+}
+
+/** One page of a user's notifications, newest first, keyset-paginated on (created_at, id). */
+export async function listInbox(pool: Pool, userId: string, q: InboxQuery): Promise<InboxRow[]> {
+  const result = await pool.query<InboxRow>(
+    `select id, type, category, severity, title, message, data, action_url, source_type, source_id, occurred_at, created_at, read_at, archived_at
+       from notifications
+      where user_id = $1
+        and (archived_at is not null) = $2
+        and ($3::boolean = false or read_at is null)
+        and ($4::timestamptz is null or (created_at, id) < ($4::timestamptz, $5::uuid))
+      order by created_at desc, id desc
+      limit $6`,
+    [userId, q.archived, q.unreadOnly, q.after?.createdAt ?? null, q.after?.id ?? null, q.limit],
+  );
+  return result.rows;
+}
+
+export async function unreadCount(pool: Pool, userId: string): Promise<number> {
+  const result = await pool.query<{ n: number }>('select count(*)::int as n from notifications where user_id = $1 and read_at is null and archived_at is null', [userId]);
+  return result.rows[0]?.n ?? 0;
+}
+
+/** Whether the notification exists and belongs to the user. */
+export async function ownsNotification(pool: Pool, userId: string, id: string): Promise<boolean> {
+  const result = await pool.query('select 1 from notifications where id = $1 and user_id = $2', [id, userId]);
   return result.rowCount === 1;
 }

@@ -8,7 +8,7 @@
 import type { Sink, SinkBatch } from '../kafka/runner.ts';
 import type { Client, Pool } from './pool.ts';
 import { withTransaction } from './pool.ts';
-import { loadOffsets, lockOffset, storeOffset } from './offsets.ts';
+import { loadOffsets, lockOffset, storeOffset } from './consumer-offsets.ts';
 
 export interface ProjectionSinkOptions<O> {
   pool: Pool;

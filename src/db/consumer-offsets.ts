@@ -1,4 +1,4 @@
-/** Projection offsets, kept in Postgres with the rows they produced. */
+/** Projection offsets: table `consumer_offsets`, the next offset per group, topic and partition, written in the same transaction as the rows they produced. */
 import type { Client, Pool } from './pool.ts';
 
 /** Next offset to read per partition, for the partitions that have one. */
