@@ -1,3 +1,5 @@
+# One image, two uses in docker-compose.yml: `start` (every service configured, so
+# src/stack is never loaded) and the project's mail catcher (src/stack/mail-catcher.ts).
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -113,8 +113,8 @@ export const SETTINGS = {
   dedupeWindowHours: { env: 'TIDINGS_DEDUPE_WINDOW_HOURS', doc: 'Hours a source key is remembered: a repeat within them is a duplicate. Also the retention of notification.dedupe.', default: '168', parse: integer(1, 24 * 366) },
   globalWebhookUrl: { env: 'TIDINGS_GLOBAL_WEBHOOK_URL', doc: 'A webhook that receives every notification, whatever users chose (for example a team channel). Unset: none.', parse: url(['http:', 'https:']) },
   globalWebhookFormat: { env: 'TIDINGS_GLOBAL_WEBHOOK_FORMAT', doc: 'Payload of the global webhook: generic (Standard Webhooks JSON), discord, slack or teams.', default: 'generic', parse: oneOf(['generic', 'discord', 'slack', 'teams'] as const) },
-  jwtSecret: { env: 'TIDINGS_JWT_SECRET', doc: 'HS256 secret that signs the JWTs of browsers and API clients (32 characters or more). Unset with the local stack: a secret generated once under the stack folder.', parse: secret(32) },
-  secretKey: { env: 'TIDINGS_SECRET_KEY', doc: 'Key that encrypts webhook signing secrets in Kafka and Postgres: 32 random bytes in base64 (`openssl rand -base64 32`). Unset with the local stack: a key generated once under the stack folder.', parse: key32 },
+  jwtSecret: { env: 'TIDINGS_JWT_SECRET', doc: 'HS256 secret that signs the JWTs of browsers and API clients (32 characters or more). Required when every service is configured; unset with the local stack: a secret generated once under the stack folder.', parse: secret(32) },
+  secretKey: { env: 'TIDINGS_SECRET_KEY', doc: 'Key that encrypts webhook signing secrets in Kafka and Postgres: 32 random bytes in base64 (`openssl rand -base64 32`). Required when every service is configured; unset with the local stack: a key generated once under the stack folder.', parse: key32 },
   jwtIssuer: { env: 'TIDINGS_JWT_ISSUER', doc: 'Expected "iss" of JWTs, when set.', parse: text },
   jwtAudience: { env: 'TIDINGS_JWT_AUDIENCE', doc: 'Expected "aud" of JWTs, when set.', parse: text },
   jwtAllowNoExp: { env: 'TIDINGS_JWT_ALLOW_NO_EXP', doc: 'Accept JWTs without "exp" (long-lived service tokens). Off: such tokens get 401 "token has no exp".', default: 'false', parse: boolean },
@@ -127,6 +127,12 @@ export const SETTINGS = {
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
+
+/** The services the local stack stands in for while their URL is unset. */
+export const SERVICE_SETTINGS = ['kafkaBrokers', 'schemaRegistryUrl', 'databaseUrl', 'smtpUrl'] as const satisfies readonly (keyof Settings)[];
+
+/** The keys the local stack generates while they are unset; with every service configured they must be given. */
+export const SECRET_SETTINGS = ['jwtSecret', 'secretKey'] as const satisfies readonly (keyof Settings)[];
 type Parsed<S> = S extends { parse: Parser<infer T>; default: string } ? T : S extends { parse: Parser<infer T> } ? T | undefined : never;
 
 /** The validated configuration: one frozen object, passed down from main. */
@@ -152,8 +158,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       problems.push(`${setting.env} ${(err as Error).message}`);
     }
   }
+  problems.push(...missingSecrets(env));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(result) as Config;
+}
+
+/**
+ * With every service configured there is no local stack to keep generated
+ * keys in, and replicas of one deployment must share theirs: both secrets are
+ * then required.
+ */
+function missingSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
+  const given = (key: keyof Settings) => (env[SETTINGS[key].env] ?? '') !== '';
+  if (!SERVICE_SETTINGS.every(given)) return [];
+  const services = SERVICE_SETTINGS.map((key) => SETTINGS[key].env);
+  const when = `${services.slice(0, -1).join(', ')} and ${services.at(-1)}`;
+  return SECRET_SETTINGS.filter((key) => !given(key))
+    .map((key) => `${SETTINGS[key].env} must be set when ${when} are (keys are generated only for the local stack)`);
 }
 
 /** The process's environment: what loadConfig reads, and what child processes inherit. */

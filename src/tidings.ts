@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import nodemailer from 'nodemailer';
 import type { Config, Role } from './config.ts';
-import type { Endpoints } from './stack/stack.ts';
+import type { Endpoints } from './endpoints.ts';
 import type { Logger } from './logger.ts';
 import { createAuthenticator } from './auth.ts';
 import { createKafka, ensureTopics, endOffsets, topicNames, withAdmin, type TopicNames } from './kafka/client.ts';

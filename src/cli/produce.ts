@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { endpoints } from '../stack/stack.ts';
+import { resolveEndpoints } from './services.ts';
 import { createKafka, topicNames, withAdmin } from '../kafka/client.ts';
 import { createCodec } from '../kafka/codec.ts';
 import { createPublisher } from '../kafka/publisher.ts';
@@ -14,7 +14,7 @@ export async function produceCommand(config: Config, args: string[]): Promise<nu
     console.error('usage: tidings produce <type> <user-id> [title]');
     return 2;
   }
-  const ends = endpoints(config);
+  const ends = await resolveEndpoints(config);
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const kafka = createKafka({ brokers: ends.kafkaBrokers, clientId: config.kafkaClientId, log });
   const topics = topicNames(config.topicPrefix);

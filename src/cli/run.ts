@@ -1,7 +1,6 @@
 /** Dispatches `tidings <command>`; each command lives in its own file. */
 import { loadConfig, type Config } from '../config.ts';
 import { ConfigError, TidingsError } from '../errors.ts';
-import { stackCommand } from './stack.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
 import { produceCommand } from './produce.ts';
@@ -43,7 +42,8 @@ async function dispatch(command: string | undefined, args: string[], config: Con
     case 'start':
       return startCommand(config);
     case 'stack':
-      return stackCommand(config, args);
+      // Loaded only for this command: no other command loads src/stack once every service is configured.
+      return (await import('./stack.ts')).stackCommand(config, args);
     case 'token':
       return tokenCommand(config, args);
     case 'produce':

@@ -1,36 +1,23 @@
-/** `tidings start`: the local stack for whatever is not configured, then every role of Tidings. */
-import type { Config } from '../config.ts';
+/** `tidings start`: the local stack for whatever is not configured (nothing of it in production), then the configured roles of Tidings. */
+import type { Config, Role } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { stackUp } from '../stack/stack.ts';
-import { startTidings } from '../tidings.ts';
+import { startServices, type LocalService } from './services.ts';
+import { startTidings, type Tidings } from '../tidings.ts';
 import { createAuthenticator } from '../auth.ts';
 
 export async function startCommand(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
-  const { endpoints, services } = await stackUp(config, (line) => log.info(`stack: ${line}`));
+  const { endpoints, local } = await startServices(config, (line) => log.info(`stack: ${line}`));
   let failure: Error | undefined;
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((resolve) => { resolveStopped = resolve; });
   const tidings = await startTidings({ config, endpoints, log, onFatal: (err) => { failure = err; resolveStopped(); } });
 
-  const token = await createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience })
-    .sign({ userId: 'demo-user', roles: ['producer'] }, 24 * 3_600);
-  const local = services.filter((s) => s.state !== 'configured').map((s) => `  ${s.name.padEnd(16)} ${s.endpoint}   (log: ${s.log})`);
-  console.log([
-    '',
-    `Tidings is running at ${tidings.url}`,
-    `  health            ${tidings.url}/health`,
-    `  ingest            POST ${tidings.url}/v1/events`,
-    `  websocket         ${tidings.wsUrl}?token=<jwt>`,
-    ...(local.length ? ['local stack:', ...local] : []),
-    '',
-    'A token for user "demo-user" (24 h), to try it:',
-    `  export TOKEN=${token}`,
-    `  curl -s -X POST ${tidings.url}/v1/events -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
-    `    -d '{"user_id":"demo-user","type":"job_completed","title":"Job done","message":"All 3 tasks finished","source_type":"job","source_id":"42"}'`,
-    'Stop with Ctrl-C; `./tidings stack down` stops the local stack.',
-    '',
-  ].join('\n'));
+  // A ready-made token is for trying Tidings on the local stack; a deployment's logs get none.
+  const token = local.length > 0
+    ? await createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience }).sign({ userId: 'demo-user', roles: ['producer'] }, 24 * 3_600)
+    : undefined;
+  console.log(banner(config, tidings, local, token));
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolveStopped());
   await stopped;
@@ -53,4 +40,31 @@ function exitAfter(ms: number, code: number, log: Logger, reason: string): void 
     log.error({ resources: process.getActiveResourcesInfo() }, reason);
     process.exit(code);
   }, ms).unref();
+}
+
+/** What `start` prints: where each role this process runs answers; on the local stack, its services and a token to try it. */
+function banner(config: Config, tidings: Tidings, local: LocalService[], token: string | undefined): string {
+  const has = (role: Role) => config.roles.includes(role);
+  const url = tidings.url;
+  return [
+    '',
+    `Tidings is running at ${url}`,
+    `  health            ${url}/health`,
+    ...(has('ingest') ? [`  ingest            POST ${url}/v1/events`] : []),
+    ...(has('gateway') ? [`  websocket         ${tidings.wsUrl}?token=<jwt>`] : []),
+    ...(local.length ? ['local stack:', ...local.map((s) => `  ${s.name.padEnd(16)} ${s.endpoint}   (log: ${s.log})`)] : []),
+    '',
+    ...(token
+      ? [
+        'A token for user "demo-user" (24 h), to try it:',
+        `  export TOKEN=${token}`,
+        ...(has('ingest')
+          ? [`  curl -s -X POST ${url}/v1/events -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+            `    -d '{"user_id":"demo-user","type":"job_completed","title":"Job done","message":"All 3 tasks finished","source_type":"job","source_id":"42"}'`]
+          : []),
+        'Stop with Ctrl-C; `./tidings stack down` stops the local stack.',
+      ]
+      : ['Stop with Ctrl-C.']),
+    '',
+  ].join('\n');
 }

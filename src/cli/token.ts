@@ -1,7 +1,7 @@
 /** `tidings token <user> [role…]`: a JWT for local development and scripts. */
 import type { Config } from '../config.ts';
 import { createAuthenticator } from '../auth.ts';
-import { endpoints } from '../stack/stack.ts';
+import { resolveEndpoints } from './services.ts';
 
 export async function tokenCommand(config: Config, args: string[]): Promise<number> {
   const [userId, ...roles] = args;
@@ -9,7 +9,7 @@ export async function tokenCommand(config: Config, args: string[]): Promise<numb
     console.error('usage: tidings token <user-id> [role …]   (roles: producer, admin)');
     return 2;
   }
-  const auth = createAuthenticator({ secret: endpoints(config).jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const auth = createAuthenticator({ secret: (await resolveEndpoints(config)).jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
   console.log(await auth.sign({ userId, roles }, 24 * 3_600));
   return 0;
 }

@@ -6,7 +6,9 @@
  *   GET    /messages?to=a@b.c    captured messages, newest last (optionally for one recipient)
  *   DELETE /messages             forget everything
  *
- * Run by `tidings stack up` as its own process: node --import tsx src/stack/mail-catcher.ts <smtpPort> <httpPort>
+ * Run by `tidings stack up` as its own process, and by docker-compose.yml from
+ * the Tidings image (host 0.0.0.0), as
+ *   node --import tsx src/stack/mail-catcher.ts <smtpPort> <httpPort> [host, default 127.0.0.1]
  */
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type AddressObject } from 'mailparser';
@@ -105,9 +107,10 @@ function addresses(field: AddressObject | AddressObject[] | undefined): string[]
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [smtpPort, httpPort] = process.argv.slice(2).map(Number);
-  if (!smtpPort || !httpPort) throw new Error('usage: mail-catcher.ts <smtpPort> <httpPort>');
-  const catcher = await startMailCatcher(smtpPort, httpPort);
+  const [smtpArg, httpArg, host] = process.argv.slice(2);
+  const [smtpPort, httpPort] = [Number(smtpArg), Number(httpArg)];
+  if (!smtpPort || !httpPort) throw new Error('usage: mail-catcher.ts <smtpPort> <httpPort> [host]');
+  const catcher = await startMailCatcher(smtpPort, httpPort, host);
   const stop = () => void catcher.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

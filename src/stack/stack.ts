@@ -1,13 +1,15 @@
 /**
  * `tidings stack up|down|status`: the local infrastructure. A service whose
  * URL is configured (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL,
- * SMTP_URL) is used as it is and never started here.
+ * SMTP_URL) is used as it is and never started here. With all four set this
+ * module is not even loaded (src/cli/services.ts), except by `tidings stack`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
+import type { Endpoints } from '../endpoints.ts';
 import { StackError } from '../errors.ts';
 import { waitUntil, tail, portOpen } from './process.ts';
 import type { StackPaths, StackService } from './service.ts';
@@ -19,16 +21,8 @@ import { mailService } from './mail.ts';
 /** The repository root, two folders above this file. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-/** Where every external service is: configured, or the local stack's. */
-export interface Endpoints {
-  kafkaBrokers: string[];
-  schemaRegistryUrl: string;
-  databaseUrl: string;
-  smtpUrl: string;
-  jwtSecret: string;
-  /** base64 key of the secret box (webhook signing secrets) */
-  secretKey: string;
-}
+// Re-exported for the test harness and the benchmarks, which start the stack themselves.
+export type { Endpoints };
 
 type Slot = 'kafka' | 'registry' | 'postgres' | 'smtp';
 

@@ -1,28 +1,10 @@
 /** The `tidings` command as a user runs it: a child process with its own environment. */
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-async function tidings(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { createAuthenticator } from '../../src/auth.ts';
+import { runTidings as tidings } from './tidings-process.ts';
 
 describe('tidings CLI', () => {
   it('`stack up` twice is harmless: the second finds everything running', async () => {
@@ -56,6 +38,17 @@ describe('tidings CLI', () => {
     expect(result.code).toBe(78);
     expect(result.stderr).toContain('invalid configuration:');
     for (const name of ['TIDINGS_HTTP_PORT', 'KAFKA_BROKERS', 'SMTP_URL', 'TIDINGS_ROLES']) expect(result.stderr).toContain(`- ${name} `);
+  });
+
+  it('with a service left to the local stack, `token` signs with a key generated once in the stack folder', async () => {
+    const stackDir = await mkdtemp(join(tmpdir(), 'tidings-stack-'));
+    const first = await tidings(['token', 'u1'], { TIDINGS_STACK_DIR: stackDir, KAFKA_BROKERS: '127.0.0.1:19092' });
+    expect(first.code).toBe(0);
+    expect((await readdir(stackDir)).sort()).toEqual(['jwt.secret', 'secret.key']);
+    const secret = (await readFile(join(stackDir, 'jwt.secret'), 'utf8')).trim();
+    expect(await createAuthenticator({ secret }).verify(first.stdout.trim())).toMatchObject({ userId: 'u1' });
+    const second = await tidings(['token', 'u2'], { TIDINGS_STACK_DIR: stackDir });
+    expect(await createAuthenticator({ secret }).verify(second.stdout.trim())).toMatchObject({ userId: 'u2' });
   });
 
   it('`token` prints a JWT and `produce` publishes a test event with kafkajs', async () => {

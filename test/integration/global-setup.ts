@@ -3,13 +3,16 @@
  * the configured ones (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL,
  * SMTP_URL) as they are; otherwise containers when a Docker engine answers and
  * nothing is configured; otherwise the project's local stack. What this run
- * started, it stops.
+ * started, it stops. Mail is read back through the project's catcher at the
+ * local stack's address, where docker-compose.yml publishes it too.
  */
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { execFileSync } from 'node:child_process';
-import { loadConfig } from '../../src/config.ts';
-import { stackUp, stackDown, endpoints, type Endpoints } from '../../src/stack/stack.ts';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, SECRET_SETTINGS, SERVICE_SETTINGS, SETTINGS } from '../../src/config.ts';
+import { configuredEndpoints, type Endpoints } from '../../src/endpoints.ts';
+import { stackUp, stackDown, endpoints } from '../../src/stack/stack.ts';
 import { mailApiUrl } from '../../src/stack/mail.ts';
 import { startContainers } from './containers.ts';
 
@@ -21,22 +24,38 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const config = loadConfig(process.env);
-  const nothingConfigured = !config.kafkaBrokers && !config.schemaRegistryUrl && !config.databaseUrl && !config.smtpUrl;
+  const config = loadConfig(withRunSecrets(process.env));
+  const nothingConfigured = SERVICE_SETTINGS.every((key) => config[key] === undefined);
   if (nothingConfigured && dockerAvailable()) {
     const containers = await startContainers();
     project.provide('endpoints', containers.endpoints);
     project.provide('mailApiUrl', containers.mailApiUrl);
     return containers.stop;
   }
+  project.provide('mailApiUrl', mailApiUrl());
+  const configured = configuredEndpoints(config);
+  if (configured) {
+    project.provide('endpoints', configured);
+    return async () => {};
+  }
   const report = await stackUp(config);
   const started = report.services.filter((s) => s.state === 'started').map((s) => s.name);
   project.provide('endpoints', endpoints(config));
-  project.provide('mailApiUrl', mailApiUrl());
   return async () => {
     // Leave a stack the developer had running; stop one this run started.
     if (started.length > 0 && started.length === report.services.filter((s) => s.state !== 'configured').length) await stackDown(config);
   };
+}
+
+/**
+ * With every service configured, Tidings needs both secrets; a test run
+ * against such services makes up its own when they are not given.
+ */
+function withRunSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!SERVICE_SETTINGS.every((key) => env[SETTINGS[key].env])) return env;
+  const generated = { jwtSecret: randomBytes(32).toString('base64url'), secretKey: randomBytes(32).toString('base64') };
+  const secrets = Object.fromEntries(SECRET_SETTINGS.filter((key) => !env[SETTINGS[key].env]).map((key) => [SETTINGS[key].env, generated[key]]));
+  return { ...env, ...secrets };
 }
 
 function dockerAvailable(): boolean {

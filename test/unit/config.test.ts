@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadConfig, SETTINGS, ROLES } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { configuredEndpoints } from '../../src/endpoints.ts';
 
 describe('loadConfig', () => {
   it('given nothing, then the defaults hold and unset services stay unset', () => {
@@ -69,6 +70,61 @@ describe('loadConfig', () => {
       'TIDINGS_JWT_ALLOW_NO_EXP must be true or false, got "yes"',
       'TIDINGS_WS_MAX_CONNECTIONS_PER_USER must be between 1 and 1000, got 0',
     ]);
+  });
+
+  const services = { KAFKA_BROKERS: 'kafka:9092', SCHEMA_REGISTRY_URL: 'http://registry:8081', DATABASE_URL: 'postgres://u:p@db/tidings', SMTP_URL: 'smtp://mail:25' };
+  const secrets = { TIDINGS_JWT_SECRET: 'x'.repeat(32), TIDINGS_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') };
+  const problemsOf = (env: Record<string, string>): readonly string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+  };
+
+  it('given every service and both secrets, then the configuration is complete without the local stack', () => {
+    expect(loadConfig({ ...services, ...secrets })).toMatchObject({ kafkaBrokers: ['kafka:9092'], jwtSecret: secrets.TIDINGS_JWT_SECRET, secretKey: secrets.TIDINGS_SECRET_KEY });
+  });
+
+  it('given every service and no secrets, then both secrets are reported missing', () => {
+    expect(problemsOf(services)).toEqual([
+      'TIDINGS_JWT_SECRET must be set when KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL and SMTP_URL are (keys are generated only for the local stack)',
+      'TIDINGS_SECRET_KEY must be set when KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL and SMTP_URL are (keys are generated only for the local stack)',
+    ]);
+  });
+
+  it('given every service, one secret and other bad settings, then every problem is reported together', () => {
+    expect(problemsOf({ ...services, TIDINGS_JWT_SECRET: secrets.TIDINGS_JWT_SECRET, TIDINGS_HTTP_PORT: 'eighty', TIDINGS_SECRET_KEY: '' })).toEqual([
+      'TIDINGS_HTTP_PORT must be an integer, got "eighty"',
+      'TIDINGS_SECRET_KEY must be set when KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL and SMTP_URL are (keys are generated only for the local stack)',
+    ]);
+  });
+
+  it('given a service left to the local stack, then the secrets may be unset: the local stack generates them', () => {
+    for (const left of Object.keys(services)) {
+      const env: Record<string, string> = { ...services };
+      delete env[left];
+      expect(problemsOf(env)).toEqual([]);
+    }
+  });
+
+  it('given every service with an invalid URL among them, then that URL and the missing secrets are reported', () => {
+    expect(problemsOf({ ...services, SMTP_URL: 'http://mail' })).toEqual([
+      'SMTP_URL must use smtp: or smtps:, got http:',
+      'TIDINGS_JWT_SECRET must be set when KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL and SMTP_URL are (keys are generated only for the local stack)',
+      'TIDINGS_SECRET_KEY must be set when KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL and SMTP_URL are (keys are generated only for the local stack)',
+    ]);
+  });
+
+  it('given every service and both secrets, then configuredEndpoints gives them all; given less, then nothing', () => {
+    expect(configuredEndpoints(loadConfig({ ...services, ...secrets }))).toEqual({
+      kafkaBrokers: ['kafka:9092'], schemaRegistryUrl: 'http://registry:8081', databaseUrl: 'postgres://u:p@db/tidings', smtpUrl: 'smtp://mail:25',
+      jwtSecret: secrets.TIDINGS_JWT_SECRET, secretKey: secrets.TIDINGS_SECRET_KEY,
+    });
+    expect(configuredEndpoints(loadConfig({ ...services, ...secrets, SMTP_URL: '' }))).toBeUndefined();
+    expect(configuredEndpoints(loadConfig({}))).toBeUndefined();
   });
 
   it('README\'s configuration table lists exactly the settings', () => {
