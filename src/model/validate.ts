@@ -1,6 +1,6 @@
 /**
  * Rules an event must meet beyond its Avro schema. Shared by HTTP ingest (400
- * with every reason) and the accept processor (dead letter with every reason).
+ * with every reason) and the dedupe processor (dead letter with every reason).
  * Whatever passes is safe for the later stages: JSON.stringify of `data` (which
  * recurses) and Postgres text and jsonb columns (which refuse U+0000).
  */

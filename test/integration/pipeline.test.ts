@@ -1,6 +1,6 @@
 /**
  * One event the whole way: kafkajs producer (Avro, Confluent wire format) →
- * notification.events → accept → notification.accepted → router →
+ * notification.events → dedupe → notification.accepted → router →
  * notification.inbox → projector → Postgres, and → gateway → a WebSocket
  * client holding a JWT.
  */

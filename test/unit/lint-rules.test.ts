@@ -12,7 +12,7 @@ async function ruleIds(code: string, filePath: string): Promise<string[]> {
 
 describe('lint rules', () => {
   it('refuse I/O imports, the clock and the environment in processor logic', async () => {
-    const file = 'src/processors/accept/example.ts';
+    const file = 'src/processors/dedupe/example.ts';
     expect(await ruleIds("import { Kafka } from 'kafkajs';\nexport const k = Kafka;\n", file)).toContain('no-restricted-imports');
     expect(await ruleIds("import pg from 'pg';\nexport const p = pg;\n", file)).toContain('no-restricted-imports');
     expect(await ruleIds("import { createPool } from '../../db/pool.ts';\nexport const c = createPool;\n", file)).toContain('no-restricted-imports');
@@ -22,7 +22,7 @@ describe('lint rules', () => {
   });
 
   it('allow the same in a processor adapter', async () => {
-    expect(await ruleIds("import { createPool } from '../../db/pool.ts';\nexport const c = createPool;\n", 'src/processors/accept/adapter.ts')).toEqual([]);
+    expect(await ruleIds("import { createPool } from '../../db/pool.ts';\nexport const c = createPool;\n", 'src/processors/dedupe/adapter.ts')).toEqual([]);
   });
 
   it('keep kafkajs in src/kafka and pg in src/db', async () => {
