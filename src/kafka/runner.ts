@@ -232,7 +232,9 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     try {
       await withRetry(() => spec.sink.apply(sinkBatch), {
         ...DEFAULT_RETRY,
-        shouldStop: () => stopping,
+        // After a rebalance the partition may be another member's: a retry would
+        // initialise its transactional id again and fence the new owner.
+        shouldStop: () => stopping || !go(),
         onRetry: (err, attempt, delayMs) => {
           keepAlive();
           log.warn({ err, attempt, delayMs, partition }, 'sink failed, retrying');
@@ -240,7 +242,7 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
       });
     } catch (err) {
       spec.state?.rollback(partition);
-      if (stopping || !mayBeCausedByInput(err)) throw err;
+      if (stopping || !go() || !mayBeCausedByInput(err)) throw err;
       const [only] = messages;
       if (messages.length === 1 && only) {
         const letter = deadLetterOf({ topic, partition, offset: only.offset }, only, err);
