@@ -101,7 +101,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   const processors: RunningProcessor[] = [];
   let directory: GlobalTable<Recipient> | undefined;
   if (has('dedupe')) {
-    directory = await startGlobalTable<Recipient>({ kafka, topic: topics.recipients, decode: async (v) => (await codec.decode('Recipient', v)) as Recipient, log });
+    directory = await startGlobalTable<Recipient>({ kafka, topic: topics.recipients, decode: async (v) => (await codec.decode('Recipient', v)) as Recipient, log, onCrash: (err) => onFatal?.(err) });
     processors.push(await startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, directory, log }), runnerDeps));
   }
   if (has('router')) {

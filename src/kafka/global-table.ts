@@ -3,10 +3,12 @@
  * topic (a "global table"): each process reads the whole topic with its own
  * never-committing consumer, is ready once it has caught up with the end
  * offsets seen at start, and keeps following the topic afterwards. Used where
- * a lookup crosses partitions, such as "every user with role admin".
+ * a lookup crosses partitions, such as "every user with role admin". If it
+ * stops following after start, `onCrash` is told: a table that no longer
+ * follows its topic would answer from stale data.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer } from 'kafkajs';
+import { KafkaJSNonRetriableError, type Consumer } from 'kafkajs';
 import type { Kafka } from './client.ts';
 import { partitionOffsets } from './client.ts';
 import { errorKind, TransientError } from '../errors.ts';
@@ -23,6 +25,8 @@ export interface GlobalTableOptions<V> {
   topic: string;
   decode(value: Buffer): Promise<V>;
   log: Logger;
+  /** called when the consumer stops for good after start (before, the start fails instead); the process should exit */
+  onCrash(err: Error): void;
   /** ms to catch up at start */
   timeoutMs?: number;
 }
@@ -38,6 +42,8 @@ export async function startGlobalTable<V>(options: GlobalTableOptions<V>): Promi
   const ready = new Promise<void>((resolve, reject) => { caughtUp = resolve; failed = reject; });
   if (targets.size === 0) caughtUp();
 
+  let started = false;
+  let stopping = false;
   const consumer: Consumer = options.kafka.consumer({ groupId: `tidings-global-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     const target = targets.get(payload.partition);
@@ -45,8 +51,16 @@ export async function startGlobalTable<V>(options: GlobalTableOptions<V>): Promi
     if (targets.size === 0) caughtUp();
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    options.log.error({ err: payload.error, topic: options.topic }, 'global table stopped following its topic');
-    failed(payload.error);
+    if (stopping) return;
+    if (!started) {
+      options.log.error({ err: payload.error, topic: options.topic }, 'global table stopped following its topic');
+      failed(payload.error);
+    } else if (payload.restart) {
+      options.log.warn({ err: payload.error, topic: options.topic }, 'global table consumer crashed; kafkajs restarts it');
+    } else {
+      options.log.error({ err: payload.error, topic: options.topic }, 'global table stopped following its topic');
+      options.onCrash(payload.error);
+    }
   });
   await consumer.connect();
   await consumer.subscribe({ topic: options.topic, fromBeginning: true });
@@ -63,7 +77,11 @@ export async function startGlobalTable<V>(options: GlobalTableOptions<V>): Promi
         try {
           map.set(key, await options.decode(message.value));
         } catch (err) {
-          if (errorKind(err) !== 'poison') throw err;
+          const kind = errorKind(err);
+          // A bug does not go away when retried. kafkajs stops at once only on TypeError and its kin; any other error it
+          // retries for a minute and then restarts for ever. Non-retriable, it stops (CRASH without restart) and onCrash hears.
+          if (kind === 'bug') throw Object.assign(new KafkaJSNonRetriableError(err as Error), { cause: err });
+          if (kind !== 'poison') throw err;
           // Whoever reads the topic as an input dead-letters the record; the table keeps the key's previous value.
           options.log.warn({ topic: options.topic, partition: batch.partition, offset: message.offset, reason: (err as Error).message }, 'skipping an undecodable record');
         }
@@ -83,10 +101,14 @@ export async function startGlobalTable<V>(options: GlobalTableOptions<V>): Promi
   } finally {
     clearTimeout(timer);
   }
+  started = true;
   options.log.info({ topic: options.topic, keys: map.size }, 'global table caught up');
   return {
     get: (key) => map.get(key),
     entries: () => map.entries(),
-    stop: () => consumer.disconnect(),
+    stop: () => {
+      stopping = true;
+      return consumer.disconnect();
+    },
   };
 }
