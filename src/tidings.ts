@@ -12,6 +12,7 @@ import type { Logger } from './logger.ts';
 import { createAuthenticator } from './auth.ts';
 import { createKafka, ensureTopics, endOffsets, topicNames, withAdmin, type TopicNames } from './kafka/client.ts';
 import { createCodec } from './kafka/codec.ts';
+import { TOPICS, valueSchemas } from './kafka/topics.ts';
 import { createPublisher, type Publisher } from './kafka/publisher.ts';
 import { startProcessor, type RunningProcessor } from './kafka/runner.ts';
 import { createPool, ping, type Pool } from './db/pool.ts';
@@ -73,19 +74,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   if (created.length > 0) log.info({ topics: created }, 'topics created');
 
   const codec = createCodec(endpoints.schemaRegistryUrl);
-  const ids = await codec.register([
-    { topic: topics.events, schema: 'NotificationEvent' },
-    { topic: topics.accepted, schema: 'Notification' },
-    { topic: topics.inbox, schema: 'Notification' },
-    { topic: topics.dedupe, schema: 'DedupeEntry' },
-    { topic: topics.preferences, schema: 'PreferenceSet' },
-    { topic: topics.recipients, schema: 'Recipient' },
-    { topic: topics.webhooks, schema: 'WebhookEndpoints' },
-    { topic: topics.deliveryEmail, schema: 'DeliveryCommand' },
-    { topic: topics.deliveryWebhook, schema: 'DeliveryCommand' },
-    { topic: topics.audit, schema: 'AuditEvent' },
-    { topic: topics.reads, schema: 'ReadEvent' },
-  ]);
+  const ids = await codec.register(valueSchemas(topics));
   log.info({ subjects: Object.fromEntries(ids) }, 'schemas registered');
 
   const publisher = await createPublisher(kafka, codec);
@@ -101,7 +90,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   const processors: RunningProcessor[] = [];
   let directory: GlobalTable<Recipient> | undefined;
   if (has('dedupe')) {
-    directory = await startGlobalTable<Recipient>({ kafka, topic: topics.recipients, decode: async (v) => (await codec.decode('Recipient', v)) as Recipient, log, onCrash: (err) => onFatal?.(err) });
+    directory = await startGlobalTable<Recipient>({ kafka, topic: topics.recipients, decode: (v) => codec.decode(TOPICS.recipients.value, v), log, onCrash: (err) => onFatal?.(err) });
     processors.push(await startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, directory, log }), runnerDeps));
   }
   if (has('router')) {

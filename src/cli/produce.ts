@@ -5,6 +5,7 @@ import { createLogger } from '../logger.ts';
 import { resolveEndpoints } from './services.ts';
 import { createKafka, topicNames, withAdmin } from '../kafka/client.ts';
 import { createCodec } from '../kafka/codec.ts';
+import { valueSchemas } from '../kafka/topics.ts';
 import { createPublisher } from '../kafka/publisher.ts';
 import { eventKey, type NotificationEvent } from '../model/notification.ts';
 
@@ -24,7 +25,7 @@ export async function produceCommand(config: Config, args: string[]): Promise<nu
     return 1;
   }
   const codec = createCodec(ends.schemaRegistryUrl);
-  await codec.register([{ topic: topics.events, schema: 'NotificationEvent' }]);
+  await codec.register(valueSchemas(topics, ['events']));
   const publisher = await createPublisher(kafka, codec);
   const event: NotificationEvent = {
     event_id: randomUUID(), user_id: userId, audience: null, type, title: title ?? `Test ${type}`, message: 'Sent with `tidings produce`.',

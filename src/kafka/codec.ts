@@ -9,19 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { DecodeError, TransientError, ValidationError } from '../errors.ts';
-import { valueSubject, type SchemaName } from './topics.ts';
-
-const SCHEMA_FILES: Record<SchemaName, string> = {
-  NotificationEvent: 'notification-event.avsc',
-  Notification: 'notification.avsc',
-  DedupeEntry: 'dedupe-entry.avsc',
-  PreferenceSet: 'preference-set.avsc',
-  Recipient: 'recipient.avsc',
-  WebhookEndpoints: 'webhook-endpoints.avsc',
-  DeliveryCommand: 'delivery-command.avsc',
-  AuditEvent: 'audit-event.avsc',
-  ReadEvent: 'read-event.avsc',
-};
+import { isSchemaName, SCHEMAS, TOPICS, valueSubject, type SchemaName, type SchemaTopic, type SchemaValue, type TopicNames, type TopicValue } from './topics.ts';
 
 /**
  * The schema of schemas/, with the records it names from other files (such as
@@ -42,9 +30,9 @@ const schemas = new Map<SchemaName, Record<string, unknown>>();
 function inlineNamedTypes(node: unknown, defined: Set<string>): unknown {
   if (typeof node === 'string') {
     const referenced = node.startsWith('io.tidings.') ? node.slice('io.tidings.'.length) : undefined;
-    if (referenced && referenced in SCHEMA_FILES && !defined.has(node)) {
+    if (referenced && isSchemaName(referenced) && !defined.has(node)) {
       defined.add(node);
-      return inlineNamedTypes(readSchemaFile(referenced as SchemaName), defined);
+      return inlineNamedTypes(readSchemaFile(referenced), defined);
     }
     return node;
   }
@@ -58,7 +46,7 @@ function inlineNamedTypes(node: unknown, defined: Set<string>): unknown {
 }
 
 function readSchemaFile(name: SchemaName): Record<string, unknown> {
-  const url = new URL(`../../schemas/${SCHEMA_FILES[name]}`, import.meta.url);
+  const url = new URL(`../../schemas/${SCHEMAS[name].file}`, import.meta.url);
   return JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as Record<string, unknown>;
 }
 
@@ -104,13 +92,28 @@ function typeLabel(type: avro.Type): string {
   return type.typeName;
 }
 
+/** A decoded record of one of a processor's input topics: which topic, and its value typed by that topic's schema (null for a tombstone of a compacted topic). */
+export type TopicRecord<K extends SchemaTopic> = { [P in K]: { from: P; value: TopicValue<P> | ((typeof TOPICS)[P]['cleanup'] extends 'delete' ? never : null) } }[K];
+
+/**
+ * Which of `keys` a decoded input record came from, with its value typed by
+ * that topic's schema: the runner decoded it with the schema its processor
+ * declared for the topic, TOPICS[key].value.
+ * @throws TypeError when the record is from none of them
+ */
+export function fromTopic<K extends SchemaTopic>(record: { topic: string; value: unknown }, names: TopicNames, keys: readonly K[]): TopicRecord<K> {
+  const from = keys.find((key) => names[key] === record.topic);
+  if (from === undefined) throw new TypeError(`unexpected input from ${record.topic}`);
+  return { from, value: record.value } as TopicRecord<K>;
+}
+
 export interface Codec {
   /** Registers the schemas with BACKWARD compatibility; returns subject → id. */
   register(subjects: { topic: string; schema: SchemaName }[]): Promise<Map<string, number>>;
   /** Validates then encodes for `topic` (its schema must be registered). */
   encode(topic: string, value: unknown): Promise<Buffer>;
   /** Decodes a Confluent-framed Avro value into the shape of schema `name`. */
-  decode(name: SchemaName, buffer: Buffer | null): Promise<unknown>;
+  decode<N extends SchemaName>(name: N, buffer: Buffer | null): Promise<SchemaValue<N>>;
 }
 
 export function createCodec(registryUrl: string): Codec {

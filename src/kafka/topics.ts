@@ -1,11 +1,44 @@
 /**
- * The one registry of Tidings' topics: name, key, value schema, partitions,
- * cleanup and retention. Nothing else spells a topic name. Per-user topics
- * share one partition count so they are co-partitioned.
+ * The one registry of Tidings' topics and value schemas: each schema's file in
+ * schemas/ and the TypeScript type of its values, and each topic's name, key,
+ * value schema, cleanup and retention. Nothing else spells a topic name or a
+ * schema file. Per-user topics share one partition count so they are
+ * co-partitioned.
+ *
+ * Adding a topic is one entry in TOPICS; a new value schema is one entry in
+ * SCHEMAS plus its .avsc (test/unit/schemas.test.ts checks the type against it).
  */
+import type { DedupeEntry } from '../model/dedupe-entry.ts';
+import type { Notification, NotificationEvent } from '../model/notification.ts';
+import type { AuditEvent, DeliveryCommand, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../model/routing.ts';
+
 const DAY = 24 * 60 * 60 * 1000; // ms
 
-export type SchemaName = 'NotificationEvent' | 'Notification' | 'DedupeEntry' | 'PreferenceSet' | 'Recipient' | 'WebhookEndpoints' | 'DeliveryCommand' | 'AuditEvent' | 'ReadEvent';
+/** A value schema: its file in schemas/; `V` is the type its records decode to (a type only, never set). */
+export interface SchemaSpec<V> {
+  readonly file: string;
+  readonly type?: V;
+}
+
+const schema = <V>(file: string): SchemaSpec<V> => ({ file });
+
+/** Every Avro value schema, under the name of its record (`io.tidings.<name>`). */
+export const SCHEMAS = {
+  NotificationEvent: schema<NotificationEvent>('notification-event.avsc'),
+  Notification: schema<Notification>('notification.avsc'),
+  DedupeEntry: schema<DedupeEntry>('dedupe-entry.avsc'),
+  PreferenceSet: schema<PreferenceSet>('preference-set.avsc'),
+  Recipient: schema<Recipient>('recipient.avsc'),
+  WebhookEndpoints: schema<WebhookEndpoints>('webhook-endpoints.avsc'),
+  DeliveryCommand: schema<DeliveryCommand>('delivery-command.avsc'),
+  AuditEvent: schema<AuditEvent>('audit-event.avsc'),
+  ReadEvent: schema<ReadEvent>('read-event.avsc'),
+} as const;
+
+export type SchemaName = keyof typeof SCHEMAS;
+
+/** The TypeScript type of a schema's values. */
+export type SchemaValue<N extends SchemaName> = (typeof SCHEMAS)[N] extends SchemaSpec<infer V> ? V : never;
 
 export interface TopicSpec {
   /** name without the deployment prefix */
@@ -39,6 +72,33 @@ export const TOPICS = {
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof TOPICS;
+
+/** Topics whose values are Avro records of a schema in SCHEMAS. */
+export type SchemaTopic = { [K in TopicKey]: (typeof TOPICS)[K]['value'] extends SchemaName ? K : never }[TopicKey];
+
+/** The schema of a topic's values. */
+export type TopicSchema<K extends SchemaTopic> = (typeof TOPICS)[K]['value'];
+
+/** The TypeScript type of a topic's values. */
+export type TopicValue<K extends SchemaTopic> = SchemaValue<TopicSchema<K>>;
+
+/** The schema of a topic's values, typed by the topic. */
+export function topicSchema<K extends SchemaTopic>(key: K): TopicSchema<K> {
+  return TOPICS[key].value;
+}
+
+export function isSchemaName(value: string): value is SchemaName {
+  return Object.hasOwn(SCHEMAS, value);
+}
+
+/** The topics of `keys` (every topic with a schema when omitted) with their value schemas, as the codec registers them. */
+export function valueSchemas(names: TopicNames, keys?: readonly SchemaTopic[]): { topic: string; schema: SchemaName }[] {
+  const chosen = keys ?? (Object.keys(TOPICS) as TopicKey[]);
+  return chosen.flatMap((key) => {
+    const value: string = TOPICS[key].value;
+    return isSchemaName(value) ? [{ topic: names[key], schema: value }] : [];
+  });
+}
 
 /** Topic names of one deployment (TIDINGS_TOPIC_PREFIX). */
 export type TopicNames = Readonly<Record<TopicKey, string>>;

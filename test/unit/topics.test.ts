@@ -39,6 +39,16 @@ describe('topic registry', () => {
     for (const spec of Object.values(TOPICS)) expect(readme).toContain(`| \`${spec.base}\` |`);
   });
 
+  it('README\'s Topics table names the value schema of every topic as the registry does', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const spec of Object.values(TOPICS)) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${spec.base}\` |`));
+      const value = row?.split('|')[3]?.trim();
+      const expected = spec.value === 'original bytes' ? 'original bytes' : spec.value === 'not yet defined' ? '(later)' : `\`${spec.value}\``;
+      expect(value, spec.base).toBe(expected);
+    }
+  });
+
   it('uses the topic name strategy for subjects', () => {
     expect(valueSubject('notification.events')).toBe('notification.events-value');
   });

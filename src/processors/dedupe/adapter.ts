@@ -6,7 +6,7 @@
  */
 import type { Kafka } from '../../kafka/client.ts';
 import type { Codec } from '../../kafka/codec.ts';
-import type { TopicNames } from '../../kafka/topics.ts';
+import { TOPICS, type TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec, ProcessorState } from '../../kafka/runner.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
 import { partitionOfKey, topicLimits } from '../../kafka/client.ts';
@@ -48,7 +48,7 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
   const table = createTable<DedupeEntry>({
     kafka: deps.kafka,
     topic: topics.dedupe,
-    decode: async (value) => (await deps.codec.decode('DedupeEntry', value)) as DedupeEntry,
+    decode: (value) => deps.codec.decode(TOPICS.dedupe.value, value),
     log: deps.log,
   });
   const lastExpiry = new Map<number, number>();
@@ -113,7 +113,7 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
   return {
     name: 'dedupe',
     groupId,
-    inputs: [{ topic: topics.events, schema: 'NotificationEvent' }],
+    inputs: [{ topic: topics.events, schema: TOPICS.events.value }],
     fromBeginning: true,
     decide: (record, view, ctx) => decideDedupe(record, view, ctx),
     state,

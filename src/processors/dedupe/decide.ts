@@ -16,14 +16,9 @@ import type { Notification, NotificationEvent } from '../../model/notification.t
 import { eventKey, recipientsOf, sourceKey, type MemberLookup } from '../../model/notification.ts';
 import { typeInfo } from '../../model/catalogue.ts';
 import { eventViolations } from '../../model/validate.ts';
+import type { DedupeEntry } from '../../model/dedupe-entry.ts';
 
-/** The changelog value of a source key. */
-export interface DedupeEntry {
-  source_key: string;
-  notification_id: string;
-  /** ms since the epoch */
-  first_seen_at: number;
-}
+export type { DedupeEntry };
 
 export interface DedupeState {
   /** ms a source key is remembered */

@@ -4,7 +4,7 @@
  * instance. Each gateway instance has its own consumer group and starts at the
  * end of the log; what a browser missed while away it reads from the inbox.
  */
-import type { TopicNames } from '../../kafka/topics.ts';
+import { TOPICS, type TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec, Sink } from '../../kafka/runner.ts';
 import type { Connections } from '../../gateway/connections.ts';
 import type { Notification } from '../../model/notification.ts';
@@ -52,7 +52,7 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<Notification,
   return {
     name: 'gateway',
     groupId: `${deps.prefix}tidings.gateway.${deps.instanceId}`,
-    inputs: [{ topic: deps.topics.inbox, schema: 'Notification' }],
+    inputs: [{ topic: deps.topics.inbox, schema: TOPICS.inbox.value }],
     fromBeginning: false,
     decide: (record) => decideGateway(record.value),
     sink,

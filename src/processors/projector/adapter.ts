@@ -5,7 +5,8 @@
  * router has already applied the user's in-app preference there, and a
  * rebuild replays that recorded decision.
  */
-import type { TopicNames } from '../../kafka/topics.ts';
+import { TOPICS, type TopicNames } from '../../kafka/topics.ts';
+import { fromTopic } from '../../kafka/codec.ts';
 import type { InputRecord, ProcessorSpec } from '../../kafka/runner.ts';
 import type { Publisher } from '../../kafka/publisher.ts';
 import type { Pool } from '../../db/pool.ts';
@@ -37,14 +38,15 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Value, Pr
 
   const toInput = (record: InputRecord<Value>): ProjectorInput => {
     const userId = record.key ?? '';
-    switch (record.topic) {
-      case topics.inbox: return { kind: 'notification', notification: record.value as Notification };
-      case topics.reads: return { kind: 'read', event: record.value as ReadEvent };
-      case topics.preferences: return { kind: 'preferences', userId, value: record.value as PreferenceSet | null };
-      case topics.recipients: return { kind: 'recipients', userId, value: record.value as Recipient | null };
-      case topics.webhooks: return { kind: 'webhooks', userId, value: record.value as WebhookEndpoints | null };
-      case topics.audit: return { kind: 'audit', event: record.value as AuditEvent };
-      default: throw new TypeError(`unexpected projector input from ${record.topic}`);
+    const input = fromTopic(record, topics, ['inbox', 'reads', 'preferences', 'recipients', 'webhooks', 'audit']);
+    switch (input.from) {
+      case 'inbox': return { kind: 'notification', notification: input.value };
+      case 'reads': return { kind: 'read', event: input.value };
+      case 'preferences': return { kind: 'preferences', userId, value: input.value };
+      case 'recipients': return { kind: 'recipients', userId, value: input.value };
+      case 'webhooks': return { kind: 'webhooks', userId, value: input.value };
+      case 'audit': return { kind: 'audit', event: input.value };
+      default: return assertNever(input);
     }
   };
 
@@ -52,12 +54,12 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Value, Pr
     name: 'projector',
     groupId,
     inputs: [
-      { topic: topics.inbox, schema: 'Notification' },
-      { topic: topics.reads, schema: 'ReadEvent' },
-      { topic: topics.preferences, schema: 'PreferenceSet', tombstones: true },
-      { topic: topics.recipients, schema: 'Recipient', tombstones: true },
-      { topic: topics.webhooks, schema: 'WebhookEndpoints', tombstones: true },
-      { topic: topics.audit, schema: 'AuditEvent' },
+      { topic: topics.inbox, schema: TOPICS.inbox.value },
+      { topic: topics.reads, schema: TOPICS.reads.value },
+      { topic: topics.preferences, schema: TOPICS.preferences.value, tombstones: true },
+      { topic: topics.recipients, schema: TOPICS.recipients.value, tombstones: true },
+      { topic: topics.webhooks, schema: TOPICS.webhooks.value, tombstones: true },
+      { topic: topics.audit, schema: TOPICS.audit.value },
     ],
     fromBeginning: true,
     decide: (record) => decideProjection(toInput(record)),

@@ -7,8 +7,8 @@
  * is assigned, then kept current by reading that topic as an input.
  */
 import type { Kafka } from '../../kafka/client.ts';
-import type { Codec } from '../../kafka/codec.ts';
-import type { SchemaName, TopicNames } from '../../kafka/topics.ts';
+import { fromTopic, type Codec } from '../../kafka/codec.ts';
+import { TOPICS, topicSchema, type TopicNames, type TopicValue } from '../../kafka/topics.ts';
 import type { InputRecord, ProcessorSpec, ProcessorState } from '../../kafka/runner.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
 import { createTable, type Table } from '../../kafka/table.ts';
@@ -41,31 +41,30 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
   const groupId = `${deps.prefix}tidings.router`;
   const { topics } = deps;
   const counters: RouterCounters = { inbox: 0, deliveries: 0, audits: 0, skipped: 0 };
-  const tableTopics: Record<TableName, { topic: string; schema: SchemaName }> = {
-    preferences: { topic: topics.preferences, schema: 'PreferenceSet' },
-    recipients: { topic: topics.recipients, schema: 'Recipient' },
-    webhooks: { topic: topics.webhooks, schema: 'WebhookEndpoints' },
-  };
-  const tables = Object.fromEntries(Object.entries(tableTopics).map(([name, { topic, schema }]) => [name, createTable<TableValue>({
+  const tableNames: readonly TableName[] = ['preferences', 'recipients', 'webhooks'];
+  const table = <K extends TableName>(name: K): Table<TopicValue<K>> => createTable<TopicValue<K>>({
     kafka: deps.kafka,
-    topic,
-    decode: async (value) => (await deps.codec.decode(schema, value)) as TableValue,
+    topic: topics[name],
+    decode: (value) => deps.codec.decode(topicSchema(name), value),
     log: deps.log,
-  })])) as Record<TableName, Table<TableValue>>;
+  });
+  const tables = { preferences: table('preferences'), recipients: table('recipients'), webhooks: table('webhooks') };
+  // RouterOutput's table value is not tied to its table name; decideRouter stages each table's own type (Table's methods take V bivariantly, so this widening compiles).
+  const staged: Record<TableName, Table<TableValue>> = tables;
   const all = Object.values(tables);
 
   const state: ProcessorState<RouterState, RouterOutput> = {
     prepare: async (partition, keepAlive) => { await Promise.all(all.map((t) => t.load(partition, keepAlive))); },
     view: (partition) => ({
-      preferences: (userId) => tables.preferences.get(partition, userId) as PreferenceSet | undefined,
-      recipient: (userId) => tables.recipients.get(partition, userId) as Recipient | undefined,
-      webhooks: (userId) => tables.webhooks.get(partition, userId) as WebhookEndpoints | undefined,
+      preferences: (userId) => tables.preferences.get(partition, userId),
+      recipient: (userId) => tables.recipients.get(partition, userId),
+      webhooks: (userId) => tables.webhooks.get(partition, userId),
       restoredPast: (table, offset) => BigInt(offset) < tables[table].restoredTo(partition),
       globalWebhook: deps.globalWebhook,
     }),
     evolve(partition, outputs) {
       for (const output of outputs) {
-        if (output.kind === 'table') tables[output.table].stage(partition, output.userId, output.value ?? undefined);
+        if (output.kind === 'table') staged[output.table].stage(partition, output.userId, output.value ?? undefined);
       }
     },
     commit: (partition) => all.forEach((t) => t.commit(partition)),
@@ -74,10 +73,16 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
   };
 
   const toInput = (record: InputRecord<RouterRecordValue>): RouterInput => {
-    if (record.topic === topics.accepted) return { kind: 'notification', notification: record.value as Notification };
-    const table = (Object.keys(tableTopics) as TableName[]).find((name) => tableTopics[name].topic === record.topic);
-    if (!table || record.key === null) throw new TypeError(`unexpected router input from ${record.topic}`);
-    return { kind: table, userId: record.key, value: record.value, offset: record.offset } as RouterInput;
+    const input = fromTopic(record, topics, ['accepted', ...tableNames]);
+    if (input.from === 'accepted') return { kind: 'notification', notification: input.value };
+    if (record.key === null) throw new TypeError(`unexpected router input from ${record.topic}: no key`);
+    const at = { userId: record.key, offset: record.offset };
+    switch (input.from) {
+      case 'preferences': return { kind: 'preferences', value: input.value, ...at };
+      case 'recipients': return { kind: 'recipients', value: input.value, ...at };
+      case 'webhooks': return { kind: 'webhooks', value: input.value, ...at };
+      default: return assertNever(input);
+    }
   };
 
   const toRecords = (output: RouterOutput): OutRecord[] => {
@@ -105,8 +110,8 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
     name: 'router',
     groupId,
     inputs: [
-      { topic: topics.accepted, schema: 'Notification' },
-      ...Object.values(tableTopics).map((t) => ({ ...t, tombstones: true })),
+      { topic: topics.accepted, schema: TOPICS.accepted.value },
+      ...tableNames.map((name) => ({ topic: topics[name], schema: TOPICS[name].value, tombstones: true })),
     ],
     fromBeginning: true,
     decide: (record, view, ctx) => decideRouter(toInput(record), view, ctx),
