@@ -8,11 +8,14 @@
  * follows its topic would answer from stale data.
  */
 import { randomUUID } from 'node:crypto';
-import { KafkaJSNonRetriableError, type Consumer } from 'kafkajs';
+import kafkajs, { type Consumer } from 'kafkajs';
 import type { Kafka } from './client.ts';
 import { partitionOffsets } from './client.ts';
 import { errorKind, TransientError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+
+// kafkajs spreads its errors into module.exports, which Node's ESM loader cannot see as named exports.
+const { KafkaJSNonRetriableError } = kafkajs;
 
 export interface GlobalTable<V> {
   get(key: string): V | undefined;
