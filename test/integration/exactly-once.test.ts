@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Kafka } from 'kafkajs';
+import { AssignerProtocol, Kafka } from 'kafkajs';
 import { createKafka, topicNames } from '../../src/kafka/client.ts';
 import { createCodec } from '../../src/kafka/codec.ts';
 import { createPublisher, type Publisher } from '../../src/kafka/publisher.ts';
@@ -50,6 +50,25 @@ async function assertExactlyOnce(settings: Awaited<ReturnType<typeof isolatedSet
   const ids = log.map((r) => (r.value as Notification).id);
   expect(ids.length).toBe(expected);
   expect(new Set(ids).size).toBe(expected);
+}
+
+/**
+ * The partitions of `topic` each member of `groupId` holds, by the member's client
+ * id ("tidings-a"), once the group is stable; undefined while it rebalances.
+ */
+async function assignments(brokers: string[], groupId: string, topic: string): Promise<Record<string, number[]> | undefined> {
+  const admin = new Kafka({ clientId: 'test-group-reader', brokers, logLevel: 0 }).admin();
+  await admin.connect();
+  try {
+    const { groups: [group] } = await admin.describeGroups([groupId]);
+    if (group?.state !== 'Stable') return undefined;
+    return Object.fromEntries(group.members.map((m) => {
+      const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+      return [m.clientId, [...(decoded?.assignment[topic] ?? [])].sort((x, y) => x - y)];
+    }));
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 describe('exactly once', () => {
@@ -147,15 +166,33 @@ describe('exactly once', () => {
     let b: Harness | undefined;
     try {
       a = await startWith(settings, { TIDINGS_INSTANCE_ID: 'a' });
+      const group = `${settings.env.TIDINGS_TOPIC_PREFIX}tidings.dedupe`;
+      const dedupeOf = (h: Harness) => h.tidings.processors.find((p) => p.name === 'dedupe')!;
+      const brokers = settings.endpoints.kafkaBrokers;
+      expect(await waitFor(() => assignments(brokers, group, topic), 'A alone in the dedupe group')).toEqual({ 'tidings-a': [0, 1, 2, 3] });
       await publishAll(publisher, topic, first);
       // B joins while A works through the first batch: partitions move from A to B.
       b = await startWith(settings, { TIDINGS_INSTANCE_ID: 'b' });
+      const shared = await waitFor(async () => {
+        const held = await assignments(brokers, group, topic);
+        return held && Object.keys(held).length === 2 ? held : undefined;
+      }, 'A and B sharing the dedupe group');
+      expect(shared['tidings-a']!.length).toBeGreaterThan(0);
+      expect(shared['tidings-b']!.length).toBeGreaterThan(0);
+      expect([...shared['tidings-a']!, ...shared['tidings-b']!].sort((x, y) => x - y)).toEqual([0, 1, 2, 3]);
       await publishAll(publisher, topic, [...second, ...first]);
+      const instanceA = a;
+      await waitFor(() => (dedupeOf(instanceA).stats.records > 0 ? true : undefined), 'A to have deduplicated records');
       // A leaves while B works: its partitions move back.
       await a.stop();
       a = undefined;
+      expect(await waitFor(async () => {
+        const held = await assignments(brokers, group, topic);
+        return held && Object.keys(held).length === 1 ? held : undefined;
+      }, 'B alone in the dedupe group')).toEqual({ 'tidings-b': [0, 1, 2, 3] });
       await publishAll(publisher, topic, [...first, ...second]);
       await waitUntilProcessed(b, 120_000);
+      expect(dedupeOf(b).stats.records).toBeGreaterThan(0);
       await assertExactlyOnce(settings, first.length + second.length);
     } finally {
       await publisher.disconnect();
