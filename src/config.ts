@@ -4,6 +4,7 @@
  * problem together, and returns a frozen object that is passed down.
  */
 import { ConfigError } from './errors.ts';
+import { ROLE_TABLE, type Role } from './topology.ts';
 
 type Parser<T> = (raw: string) => T;
 
@@ -70,8 +71,9 @@ const topicPrefix: Parser<string> = (raw) => {
   return raw;
 };
 
-export const ROLES = ['ingest', 'api', 'dedupe', 'router', 'projector', 'gateway'] as const;
-export type Role = (typeof ROLES)[number];
+/** The roles of src/topology.ts, in its order. */
+export const ROLES: readonly Role[] = Object.freeze(Object.keys(ROLE_TABLE) as Role[]);
+export type { Role };
 
 const roles: Parser<Role[]> = (raw) => {
   const items = list(raw);

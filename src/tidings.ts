@@ -34,6 +34,7 @@ import { auditRoutes } from './api/audit.ts';
 import { webhookRoutes } from './api/webhooks.ts';
 import { createSecretBox } from './secret-box.ts';
 import { healthRoutes, type Check } from './health/routes.ts';
+import { processorsOf, type ProcessorName } from './topology.ts';
 
 export interface Tidings {
   /** http://host:port of the HTTP server */
@@ -87,21 +88,25 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
   };
 
-  const processors: RunningProcessor[] = [];
   let directory: GlobalTable<Recipient> | undefined;
-  if (has('dedupe')) {
-    directory = await startGlobalTable<Recipient>({ kafka, topic: topics.recipients, decode: (v) => codec.decode(TOPICS.recipients.value, v), log, onCrash: (err) => onFatal?.(err) });
-    processors.push(await startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, directory, log }), runnerDeps));
-  }
-  if (has('router')) {
-    const globalWebhook = config.globalWebhookUrl ? { url: config.globalWebhookUrl, format: config.globalWebhookFormat, secret_encrypted: null } : undefined;
-    processors.push(await startProcessor(routerProcessor({ kafka, codec, topics, prefix, globalWebhook, log }), runnerDeps));
-  }
-  if (has('projector')) processors.push(await startProcessor(projectorProcessor({ pool, publisher, topics, prefix, afterCommit: failpoint(config, log) }), runnerDeps));
-  if (has('gateway')) {
-    const startAt = await endOffsets(kafka, topics.inbox);
-    processors.push(await startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt }), runnerDeps));
-  }
+  // How each processor of src/topology.ts starts; which of them run is the roles' choice (processorsOf).
+  const starters: Record<ProcessorName, () => Promise<RunningProcessor>> = {
+    dedupe: async () => {
+      directory = await startGlobalTable<Recipient>({ kafka, topic: topics.recipients, decode: (v) => codec.decode(TOPICS.recipients.value, v), log, onCrash: (err) => onFatal?.(err) });
+      return startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, directory, log }), runnerDeps);
+    },
+    router: () => {
+      const globalWebhook = config.globalWebhookUrl ? { url: config.globalWebhookUrl, format: config.globalWebhookFormat, secret_encrypted: null } : undefined;
+      return startProcessor(routerProcessor({ kafka, codec, topics, prefix, globalWebhook, log }), runnerDeps);
+    },
+    projector: () => startProcessor(projectorProcessor({ pool, publisher, topics, prefix, afterCommit: failpoint(config, log) }), runnerDeps),
+    gateway: async () => {
+      const startAt = await endOffsets(kafka, topics.inbox);
+      return startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt }), runnerDeps);
+    },
+  };
+  const processors: RunningProcessor[] = [];
+  for (const name of processorsOf(config.roles)) processors.push(await starters[name]());
   await Promise.all(processors.map((p) => p.ready));
 
   const auth = createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience, allowNoExp: config.jwtAllowNoExp });

@@ -5,12 +5,14 @@ import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
 import { produceCommand } from './produce.ts';
 import { topicsCommand } from './topics.ts';
+import { topologyCommand } from './topology.ts';
 
 const USAGE = `usage: tidings <command>
 
   start                 run Tidings (starts the local stack for anything not configured)
   stack up|down|status  the local Kafka, schema registry, Postgres and mail catcher
   topics                create the topics of the registry and list them
+  topology              print sources → processor → sinks and group ids of every role
   token <user> [role…]  print a JWT for a user (local development)
   produce <type> <user> publish a test event to notification.events
 `;
@@ -50,6 +52,8 @@ async function dispatch(command: string | undefined, args: string[], config: Con
       return produceCommand(config, args);
     case 'topics':
       return topicsCommand(config);
+    case 'topology':
+      return topologyCommand(config);
     default:
       console.error(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

@@ -36,6 +36,8 @@ export interface TransactionalSinkOptions<O> {
   /** prefix of the transactional ids, unique per processor and deployment */
   transactionalIdPrefix: string;
   deadLetterTopic: string;
+  /** topic names the processor declares as its outputs (src/topology.ts); a record for any other is refused */
+  outputs: readonly string[];
   /** the records an output becomes; `partition` is the input partition of the batch */
   toRecords(output: O, partition: number): OutRecord[];
   clock?: () => number;
@@ -47,6 +49,7 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
   // Read from the cluster once per topic (and once for the request limit), not assumed.
   const limits = new Map<string, Promise<TopicLimits>>();
   let requestBytes: Promise<number> | undefined;
+  const declared = new Set(options.outputs);
 
   const limitsOf = (topic: string): Promise<TopicLimits> => {
     let found = limits.get(topic);
@@ -88,6 +91,7 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
     const records: EncodedRecord[] = [];
     for (const output of outputs) {
       for (const record of options.toRecords(output, partition)) {
+        if (!declared.has(record.topic)) throw new UndeclaredOutputError(options.processor, record.topic);
         const value = record.value === null ? null : await options.codec.encode(record.topic, record.value);
         const limit = await limitsOf(record.topic);
         const encoded: EncodedRecord = {
@@ -160,6 +164,14 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
       await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.disconnect()));
     },
   };
+}
+
+/** A processor wrote to a topic it does not declare as an output in src/topology.ts: a bug. */
+export class UndeclaredOutputError extends TypeError {
+  constructor(readonly processor: string, readonly topic: string) {
+    super(`processor ${processor} may not write to ${topic}: it is not among the outputs src/topology.ts declares for it`);
+    this.name = 'UndeclaredOutputError';
+  }
 }
 
 /** A request's records as kafkajs' topicMessages, partitions explicit. */

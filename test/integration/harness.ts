@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { topicNames } from '../../src/kafka/topics.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { groupId, type ProcessorName } from '../../src/topology.ts';
 import { ensureDatabase } from '../../src/db/pool.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startTidings, type Tidings } from '../../src/tidings.ts';
@@ -172,8 +173,8 @@ export async function waitUntilProcessed(target: Harness | Deployment, timeoutMs
   const db = new pg.Client({ connectionString: d.databaseUrl });
   await Promise.all([admin.connect(), db.connect()]);
   const pastEnd = (last: Map<number, bigint>, at: Map<number, bigint>) => [...last].every(([partition, offset]) => (at.get(partition) ?? -1n) > offset);
-  const committed = async (processor: string, topic: string) => {
-    const [offsets] = await admin.fetchOffsets({ groupId: `${d.prefix}tidings.${processor}`, topics: [topic] });
+  const committed = async (processor: ProcessorName, topic: string) => {
+    const [offsets] = await admin.fetchOffsets({ groupId: groupId(processor, d.prefix), topics: [topic] });
     return new Map((offsets?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
   };
   try {
@@ -182,7 +183,7 @@ export async function waitUntilProcessed(target: Harness | Deployment, timeoutMs
       if (!pastEnd(await lastDataOffsets(d.brokers, topics.accepted), await committed('router', topics.accepted))) return undefined;
       const inbox = await lastDataOffsets(d.brokers, topics.inbox);
       const stored = await db.query<{ partition: number; next_offset: string }>(
-        'select partition, next_offset from consumer_offsets where group_id = $1 and topic = $2', [`${d.prefix}tidings.projector`, topics.inbox]);
+        'select partition, next_offset from consumer_offsets where group_id = $1 and topic = $2', [groupId('projector', d.prefix), topics.inbox]);
       return pastEnd(inbox, new Map(stored.rows.map((r) => [r.partition, BigInt(r.next_offset)]))) ? true : undefined;
     }, 'dedupe, router and projector to catch up', timeoutMs);
   } finally {
@@ -190,15 +191,15 @@ export async function waitUntilProcessed(target: Harness | Deployment, timeoutMs
   }
 }
 
-/** Waits until consumer group `<prefix>tidings.<processor>` has committed past every record of `topic`. */
-export async function waitForConsumed(h: Harness, processor: string, topic: string, timeoutMs = 30_000): Promise<void> {
+/** Waits until the consumer group of `processor` (src/topology.ts) has committed past every record of `topic`. */
+export async function waitForConsumed(h: Harness, processor: ProcessorName, topic: string, timeoutMs = 30_000): Promise<void> {
   const kafka = new Kafka({ clientId: 'test-consumed', brokers: h.endpoints.kafkaBrokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {
     await waitFor(async () => {
       const last = await lastDataOffsets(h.endpoints.kafkaBrokers, topic);
-      const [committed] = await admin.fetchOffsets({ groupId: `${h.config.topicPrefix}tidings.${processor}`, topics: [topic] });
+      const [committed] = await admin.fetchOffsets({ groupId: groupId(processor, h.config.topicPrefix), topics: [topic] });
       const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
       for (const [partition, offset] of last) if ((at.get(partition) ?? -1n) <= offset) return undefined;
       return true;

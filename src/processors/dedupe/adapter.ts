@@ -16,6 +16,7 @@ import type { NotificationEvent } from '../../model/notification.ts';
 import type { Recipient } from '../../model/routing.ts';
 import type { GlobalTable } from '../../kafka/global-table.ts';
 import { assertNever } from '../../assert-never.ts';
+import { fromBeginning, groupId as groupIdOf, PROCESSORS, sinkTopicsOf, sourcesOf } from '../../topology.ts';
 import { decideDedupe, expireDedupe, type DedupeEntry, type DedupeOutput, type DedupeState } from './decide.ts';
 
 const EXPIRY_EVERY = 60_000; // ms between expiry scans of a partition
@@ -42,7 +43,7 @@ export interface DedupeCounters {
 }
 
 export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEvent, DedupeOutput, DedupeState> & { counters: DedupeCounters } {
-  const groupId = `${deps.prefix}tidings.dedupe`;
+  const groupId = groupIdOf('dedupe', deps.prefix);
   const { topics } = deps;
   const counters: DedupeCounters = { accepted: 0, duplicates: 0, repartitioned: 0, fannedOut: 0, expired: 0 };
   const table = createTable<DedupeEntry>({
@@ -113,8 +114,8 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
   return {
     name: 'dedupe',
     groupId,
-    inputs: [{ topic: topics.events, schema: TOPICS.events.value }],
-    fromBeginning: true,
+    inputs: sourcesOf('dedupe', topics),
+    fromBeginning: fromBeginning('dedupe'),
     decide: (record, view, ctx) => decideDedupe(record, view, ctx),
     state,
     counters,
@@ -124,7 +125,8 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
       processor: 'dedupe',
       groupId,
       transactionalIdPrefix: groupId,
-      deadLetterTopic: topics.eventsDlq,
+      outputs: sinkTopicsOf('dedupe', topics),
+      deadLetterTopic: topics[PROCESSORS.dedupe.deadLetters],
       toRecords,
     }),
   };

@@ -4,11 +4,12 @@
  * instance. Each gateway instance has its own consumer group and starts at the
  * end of the log; what a browser missed while away it reads from the inbox.
  */
-import { TOPICS, type TopicNames } from '../../kafka/topics.ts';
+import type { TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec, Sink } from '../../kafka/runner.ts';
 import type { Connections } from '../../gateway/connections.ts';
 import type { Notification } from '../../model/notification.ts';
 import { assertNever } from '../../assert-never.ts';
+import { fromBeginning, groupId, sourcesOf } from '../../topology.ts';
 import { decideGateway, type GatewayOutput } from './decide.ts';
 
 export interface GatewayDeps {
@@ -51,9 +52,9 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<Notification,
   };
   return {
     name: 'gateway',
-    groupId: `${deps.prefix}tidings.gateway.${deps.instanceId}`,
-    inputs: [{ topic: deps.topics.inbox, schema: TOPICS.inbox.value }],
-    fromBeginning: false,
+    groupId: groupId('gateway', deps.prefix, deps.instanceId),
+    inputs: sourcesOf('gateway', deps.topics),
+    fromBeginning: fromBeginning('gateway'),
     decide: (record) => decideGateway(record.value),
     sink,
   };

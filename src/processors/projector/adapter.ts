@@ -5,7 +5,7 @@
  * router has already applied the user's in-app preference there, and a
  * rebuild replays that recorded decision.
  */
-import { TOPICS, type TopicNames } from '../../kafka/topics.ts';
+import type { TopicNames } from '../../kafka/topics.ts';
 import { fromTopic } from '../../kafka/codec.ts';
 import type { InputRecord, ProcessorSpec } from '../../kafka/runner.ts';
 import type { Publisher } from '../../kafka/publisher.ts';
@@ -19,6 +19,7 @@ import { insertAudit } from '../../db/audit-log.ts';
 import type { Notification } from '../../model/notification.ts';
 import type { AuditEvent, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../../model/routing.ts';
 import { assertNever } from '../../assert-never.ts';
+import { fromBeginning, groupId as groupIdOf, PROCESSORS, sourcesOf } from '../../topology.ts';
 import { decideProjection, type ProjectorInput, type ProjectorOutput } from './decide.ts';
 
 type Value = Notification | ReadEvent | PreferenceSet | Recipient | WebhookEndpoints | AuditEvent | null;
@@ -33,12 +34,13 @@ export interface ProjectorDeps {
 }
 
 export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Value, ProjectorOutput> {
-  const groupId = `${deps.prefix}tidings.projector`;
+  const groupId = groupIdOf('projector', deps.prefix);
   const { topics } = deps;
+  const inputKeys = PROCESSORS.projector.sources.map((s) => s.topic);
 
   const toInput = (record: InputRecord<Value>): ProjectorInput => {
     const userId = record.key ?? '';
-    const input = fromTopic(record, topics, ['inbox', 'reads', 'preferences', 'recipients', 'webhooks', 'audit']);
+    const input = fromTopic(record, topics, inputKeys);
     switch (input.from) {
       case 'inbox': return { kind: 'notification', notification: input.value };
       case 'reads': return { kind: 'read', event: input.value };
@@ -53,20 +55,13 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Value, Pr
   return {
     name: 'projector',
     groupId,
-    inputs: [
-      { topic: topics.inbox, schema: TOPICS.inbox.value },
-      { topic: topics.reads, schema: TOPICS.reads.value },
-      { topic: topics.preferences, schema: TOPICS.preferences.value, tombstones: true },
-      { topic: topics.recipients, schema: TOPICS.recipients.value, tombstones: true },
-      { topic: topics.webhooks, schema: TOPICS.webhooks.value, tombstones: true },
-      { topic: topics.audit, schema: TOPICS.audit.value },
-    ],
-    fromBeginning: true,
+    inputs: sourcesOf('projector', topics),
+    fromBeginning: fromBeginning('projector'),
     decide: (record) => decideProjection(toInput(record)),
     sink: createProjectionSink<ProjectorOutput>({
       pool: deps.pool,
       groupId,
-      deadLetter: (batch) => deps.publisher.deadLetter(deps.topics.acceptedDlq, batch.deadLetters, 'projector'),
+      deadLetter: (batch) => deps.publisher.deadLetter(topics[PROCESSORS.projector.deadLetters], batch.deadLetters, 'projector'),
       afterCommit: deps.afterCommit && ((batch) => deps.afterCommit?.(batch.items.length)),
       applyOutput: async (client, output, at) => {
         switch (output.kind) {

@@ -8,7 +8,7 @@
  */
 import type { Kafka } from '../../kafka/client.ts';
 import { fromTopic, type Codec } from '../../kafka/codec.ts';
-import { TOPICS, topicSchema, type TopicNames, type TopicValue } from '../../kafka/topics.ts';
+import { topicSchema, type TopicNames, type TopicValue } from '../../kafka/topics.ts';
 import type { InputRecord, ProcessorSpec, ProcessorState } from '../../kafka/runner.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
 import { createTable, type Table } from '../../kafka/table.ts';
@@ -16,6 +16,7 @@ import type { Logger } from '../../logger.ts';
 import type { Notification } from '../../model/notification.ts';
 import type { PreferenceSet, Recipient, WebhookEndpoints } from '../../model/routing.ts';
 import { assertNever } from '../../assert-never.ts';
+import { fromBeginning, groupId as groupIdOf, PROCESSORS, sinkTopicsOf, sourcesOf } from '../../topology.ts';
 import { decideRouter, type GlobalWebhook, type RouterInput, type RouterOutput, type RouterState, type TableName } from './decide.ts';
 
 export interface RouterDeps {
@@ -38,10 +39,10 @@ export interface RouterCounters {
 }
 
 export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordValue, RouterOutput, RouterState> & { counters: RouterCounters } {
-  const groupId = `${deps.prefix}tidings.router`;
+  const groupId = groupIdOf('router', deps.prefix);
   const { topics } = deps;
   const counters: RouterCounters = { inbox: 0, deliveries: 0, audits: 0, skipped: 0 };
-  const tableNames: readonly TableName[] = ['preferences', 'recipients', 'webhooks'];
+  const inputKeys = PROCESSORS.router.sources.map((s) => s.topic);
   const table = <K extends TableName>(name: K): Table<TopicValue<K>> => createTable<TopicValue<K>>({
     kafka: deps.kafka,
     topic: topics[name],
@@ -73,7 +74,7 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
   };
 
   const toInput = (record: InputRecord<RouterRecordValue>): RouterInput => {
-    const input = fromTopic(record, topics, ['accepted', ...tableNames]);
+    const input = fromTopic(record, topics, inputKeys);
     if (input.from === 'accepted') return { kind: 'notification', notification: input.value };
     if (record.key === null) throw new TypeError(`unexpected router input from ${record.topic}: no key`);
     const at = { userId: record.key, offset: record.offset };
@@ -109,11 +110,8 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
   return {
     name: 'router',
     groupId,
-    inputs: [
-      { topic: topics.accepted, schema: TOPICS.accepted.value },
-      ...tableNames.map((name) => ({ topic: topics[name], schema: TOPICS[name].value, tombstones: true })),
-    ],
-    fromBeginning: true,
+    inputs: sourcesOf('router', topics),
+    fromBeginning: fromBeginning('router'),
     decide: (record, view, ctx) => decideRouter(toInput(record), view, ctx),
     state,
     counters,
@@ -123,7 +121,8 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
       processor: 'router',
       groupId,
       transactionalIdPrefix: groupId,
-      deadLetterTopic: topics.acceptedDlq,
+      outputs: sinkTopicsOf('router', topics),
+      deadLetterTopic: topics[PROCESSORS.router.deadLetters],
       toRecords,
     }),
   };
