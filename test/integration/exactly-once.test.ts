@@ -14,6 +14,7 @@ import { createKafka, topicNames } from '../../src/kafka/client.ts';
 import { createCodec } from '../../src/kafka/codec.ts';
 import { createPublisher, type Publisher } from '../../src/kafka/publisher.ts';
 import { createLogger } from '../../src/logger.ts';
+import { groupId } from '../../src/topology.ts';
 import { eventKey, type Notification, type NotificationEvent } from '../../src/model/notification.ts';
 import { isolatedSettings, startWith, waitFor, waitUntilProcessed, readTopic, type Harness } from './harness.ts';
 
@@ -138,7 +139,7 @@ describe('exactly once', () => {
     const kafka = new Kafka({ clientId: 'test', brokers: settings.endpoints.kafkaBrokers, logLevel: 0 });
     const admin = kafka.admin();
     await admin.connect();
-    const [committed] = await admin.fetchOffsets({ groupId: `${settings.env.TIDINGS_TOPIC_PREFIX}tidings.projector`, topics: [topics.inbox] });
+    const [committed] = await admin.fetchOffsets({ groupId: groupId('projector', settings.env.TIDINGS_TOPIC_PREFIX ?? ''), topics: [topics.inbox] });
     await admin.disconnect();
     expect(Number(committed?.partitions[0]?.offset)).toBeLessThan(stored);
 
@@ -166,7 +167,7 @@ describe('exactly once', () => {
     let b: Harness | undefined;
     try {
       a = await startWith(settings, { TIDINGS_INSTANCE_ID: 'a' });
-      const group = `${settings.env.TIDINGS_TOPIC_PREFIX}tidings.dedupe`;
+      const group = groupId('dedupe', settings.env.TIDINGS_TOPIC_PREFIX ?? '');
       const dedupeOf = (h: Harness) => h.tidings.processors.find((p) => p.name === 'dedupe')!;
       const brokers = settings.endpoints.kafkaBrokers;
       expect(await waitFor(() => assignments(brokers, group, topic), 'A alone in the dedupe group')).toEqual({ 'tidings-a': [0, 1, 2, 3] });
