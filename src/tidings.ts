@@ -23,8 +23,9 @@ import type { Recipient } from './model/routing.ts';
 import { routerProcessor } from './processors/router/adapter.ts';
 import { projectorProcessor } from './processors/projector/adapter.ts';
 import { gatewayProcessor } from './processors/gateway/adapter.ts';
-import { createConnections, type Connections } from './gateway/connections.ts';
-import { attachGateway, WS_PATH } from './gateway/server.ts';
+import { createConnections, type Connections } from './websocket/connections.ts';
+import { attachSocketServer } from './websocket/server.ts';
+import { WS_PATH } from './websocket/protocol.ts';
 import { createHttpServer } from './api/server.ts';
 import { eventRoutes } from './api/events.ts';
 import { preferenceRoutes } from './api/preferences.ts';
@@ -135,8 +136,8 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   // Without a configured allow-list, only pages served by Tidings itself may
   // open a socket; their origin is known once the port is.
   const origins = config.wsOrigins ? [...config.wsOrigins] : [];
-  const gateway = has('gateway')
-    ? attachGateway({ server: app.server, auth, connections, origins, log: log.child({ component: 'gateway' }) })
+  const sockets = has('gateway')
+    ? attachSocketServer({ server: app.server, auth, connections, origins, log: log.child({ component: 'websocket' }) })
     : undefined;
   await app.listen({ host: config.httpHost, port: config.httpPort });
   const address = app.server.address();
@@ -159,7 +160,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     stop() {
       stopping ??= (async () => {
         ready = false;
-        await gateway?.close();
+        await sockets?.close();
         await app.close();
         for (const p of [...processors].reverse()) await p.stop();
         await directory?.stop();

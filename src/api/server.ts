@@ -1,6 +1,6 @@
 /**
- * The HTTP server: REST routes, health, and the WebSocket gateway on the same
- * port. Errors answer with their code and reasons; a 5xx is logged, a 4xx is not.
+ * The HTTP server: REST routes, health, and the WebSocket server
+ * (src/websocket) on the same port. Errors answer with their code and reasons; a 5xx is logged, a 4xx is not.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { handleClientFrame } from '../../src/gateway/server.ts';
+import { handleClientFrame } from '../../src/websocket/server.ts';
 import { decideGateway } from '../../src/processors/gateway/decide.ts';
 import type { Notification } from '../../src/model/notification.ts';
 

@@ -21,6 +21,13 @@ describe('lint rules', () => {
     expect(await ruleIds('export const e = process.env.X;\n', file)).toContain('no-restricted-globals');
   });
 
+  it('let processor logic use the WebSocket protocol module, not the server or its sockets', async () => {
+    const file = 'src/processors/gateway/decide.ts';
+    expect(await ruleIds("import type { NotificationFrame } from '../../websocket/protocol.ts';\nexport type F = NotificationFrame;\n", file)).toEqual([]);
+    expect(await ruleIds("import { attachSocketServer } from '../../websocket/server.ts';\nexport const a = attachSocketServer;\n", file)).toContain('no-restricted-imports');
+    expect(await ruleIds("import { createConnections } from '../../websocket/connections.ts';\nexport const c = createConnections;\n", file)).toContain('no-restricted-imports');
+  });
+
   it('allow the same in a processor adapter', async () => {
     expect(await ruleIds("import { createPool } from '../../db/pool.ts';\nexport const c = createPool;\n", 'src/processors/dedupe/adapter.ts')).toEqual([]);
   });

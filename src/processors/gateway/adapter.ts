@@ -6,7 +6,7 @@
  */
 import type { TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec, Sink } from '../../kafka/runner.ts';
-import type { Connections } from '../../gateway/connections.ts';
+import type { Connections } from '../../websocket/connections.ts';
 import type { Notification } from '../../model/notification.ts';
 import { assertNever } from '../../assert-never.ts';
 import { fromBeginning, groupId, sourcesOf } from '../../topology.ts';

@@ -1,10 +1,6 @@
 /** The gateway's logic: which frame each inbox notification becomes, and for whom. */
-import type { Notification, NotificationView } from '../../model/notification.ts';
-
-export interface NotificationFrame {
-  type: 'notification';
-  notification: NotificationView;
-}
+import type { Notification } from '../../model/notification.ts';
+import type { NotificationFrame } from '../../websocket/protocol.ts';
 
 export type GatewayOutput = { kind: 'push'; userId: string; frame: NotificationFrame };
 

@@ -1,5 +1,6 @@
 /**
- * The WebSocket gateway on the HTTP server's port, at /v1/ws. A browser
+ * The WebSocket server on the HTTP server's port, at /v1/ws (the gateway
+ * processor pushes to the sockets it holds). A browser
  * authenticates with `?token=<jwt>` (browsers cannot set headers on a
  * WebSocket), other clients may send `Authorization: Bearer`. The Origin must
  * be on the allow-list. The server pings every 30 s and drops a client that
@@ -12,12 +13,12 @@ import type { Authenticator, Principal } from '../auth.ts';
 import { bearerToken } from '../auth.ts';
 import type { Logger } from '../logger.ts';
 import type { Connections } from './connections.ts';
+import { GOING_AWAY, WS_PATH, type ConnectionFrame, type ErrorFrame, type PongFrame, type ServerFrame } from './protocol.ts';
 
-export const WS_PATH = '/v1/ws';
 const PING_INTERVAL = 30_000; // ms
 const MAX_FRAME = 64 * 1024; // bytes a client may send in one frame
 
-export interface GatewayServerOptions {
+export interface SocketServerOptions {
   server: Server;
   auth: Authenticator;
   connections: Connections;
@@ -26,11 +27,11 @@ export interface GatewayServerOptions {
   log: Logger;
 }
 
-export interface GatewayServer {
+export interface SocketServer {
   close(): Promise<void>;
 }
 
-export function attachGateway(options: GatewayServerOptions): GatewayServer {
+export function attachSocketServer(options: SocketServerOptions): SocketServer {
   const { connections, log } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
   const alive = new WeakMap<WebSocket, boolean>();
@@ -64,10 +65,10 @@ export function attachGateway(options: GatewayServerOptions): GatewayServer {
     ws.on('close', () => connections.remove(principal.userId, ws));
     ws.on('error', (err) => log.debug({ err }, 'websocket error'));
     ws.on('message', (data, isBinary) => {
-      const reply = handleClientFrame(isBinary ? null : data.toString());
-      if (reply) ws.send(JSON.stringify(reply));
+      send(ws, handleClientFrame(isBinary ? null : data.toString()));
     });
-    ws.send(JSON.stringify({ type: 'connection', user_id: principal.userId, server_time: new Date().toISOString() }));
+    const hello: ConnectionFrame = { type: 'connection', user_id: principal.userId, server_time: new Date().toISOString() };
+    send(ws, hello);
   };
 
   const pinger = setInterval(() => {
@@ -88,14 +89,14 @@ export function attachGateway(options: GatewayServerOptions): GatewayServer {
     async close() {
       clearInterval(pinger);
       options.server.off('upgrade', onUpgrade);
-      connections.closeAll(1001, 'server shutting down');
+      connections.closeAll(GOING_AWAY, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }
 
 /** The server's answer to a client frame; unknown frames get an error frame. */
-export function handleClientFrame(text: string | null): Record<string, unknown> | undefined {
+export function handleClientFrame(text: string | null): PongFrame | ErrorFrame {
   if (text === null) return { type: 'error', error: 'binary frames are not supported' };
   let frame: unknown;
   try {
@@ -106,6 +107,10 @@ export function handleClientFrame(text: string | null): Record<string, unknown> 
   const type = typeof frame === 'object' && frame !== null ? (frame as { type?: unknown }).type : undefined;
   if (type === 'ping') return { type: 'pong', server_time: new Date().toISOString() };
   return { type: 'error', error: `unknown frame type ${JSON.stringify(type)}` };
+}
+
+function send(ws: WebSocket, frame: ServerFrame): void {
+  ws.send(JSON.stringify(frame));
 }
 
 function destroy(this: Duplex): void {

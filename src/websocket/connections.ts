@@ -3,6 +3,7 @@
  * a client that does not read its frames is dropped before its buffer grows.
  */
 import type { WebSocket } from 'ws';
+import { TOO_MANY_CONNECTIONS, type ServerFrame } from './protocol.ts';
 
 export interface ConnectionLimits {
   /** sockets per user (TIDINGS_WS_MAX_CONNECTIONS_PER_USER); the oldest is closed with 4008 when a new one would exceed it */
@@ -11,16 +12,13 @@ export interface ConnectionLimits {
   maxBufferedBytes: number;
 }
 
-/** Close code for the oldest socket of a user who opened one more than the cap allows. */
-export const TOO_MANY_CONNECTIONS = 4008;
-
 export interface Connections {
   add(userId: string, socket: WebSocket): void;
   remove(userId: string, socket: WebSocket): void;
-  /** Sends a JSON frame to every socket of the user; returns how many got it. */
-  send(userId: string, frame: unknown): number;
+  /** Sends a frame to every socket of the user; returns how many got it. */
+  send(userId: string, frame: ServerFrame): number;
   count(): { sockets: number; users: number };
-  /** Closes every socket with `code` (1001 on shutdown). */
+  /** Closes every socket with `code` (GOING_AWAY on shutdown). */
   closeAll(code: number, reason: string): void;
 }
 
