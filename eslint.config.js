@@ -26,12 +26,14 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [...onlyInKafka, ...onlyInDb] }] },
   },
   {
+    // The runner runs processors and sinks through src/processor.ts; it knows none of them.
     files: ['src/kafka/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: onlyInDb }] },
+    rules: { 'no-restricted-imports': ['error', { paths: onlyInDb, patterns: [{ group: ['**/processors/**', '**/db/*'], message: 'src/kafka runs processors through src/processor.ts' }] }] },
   },
   {
+    // Processors write to the database; the database knows nothing of Kafka or of them.
     files: ['src/db/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: onlyInKafka }] },
+    rules: { 'no-restricted-imports': ['error', { paths: onlyInKafka, patterns: [{ group: ['**/kafka/*', '**/processors/**'], message: 'src/db is used by processors; it does not use the runner' }] }] },
   },
   {
     // A processor's decide function is pure: no I/O, no clock, no environment.

@@ -5,7 +5,7 @@
  * crash (between the database commit and the advisory Kafka commit) is not
  * applied twice. Dead letters are produced before the commit: at least once.
  */
-import type { Sink, SinkBatch } from '../kafka/runner.ts';
+import type { Sink, SinkBatch } from '../processor.ts';
 import type { Client, Pool } from './pool.ts';
 import { withTransaction } from './pool.ts';
 import { loadOffsets, lockOffset, storeOffset } from './consumer-offsets.ts';

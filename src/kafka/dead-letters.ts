@@ -5,8 +5,9 @@
  * is left out and said so; the original stays readable at the topic,
  * partition and offset the headers name until its retention ends.
  */
-import { deadLetterHeaders, type DeadLetter } from './runner.ts';
-import { fitsAlone, recordBytes, type EncodedRecord } from './produce-plan.ts';
+import { deadLetterHeaders } from './runner.ts';
+import { fitsAlone, recordBytes } from './produce-plan.ts';
+import type { DeadLetter, EncodedRecord } from '../processor.ts';
 import type { TopicLimits } from './client.ts';
 
 export function deadLetterRecord(letter: DeadLetter, topic: string, limits: TopicLimits, processor: string, now: number): EncodedRecord {

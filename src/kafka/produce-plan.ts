@@ -7,17 +7,7 @@
  * over several requests. Order within a partition is kept: requests are sent
  * one after another.
  */
-
-/** A record ready to be produced: encoded, with its partition chosen. */
-export interface EncodedRecord {
-  topic: string;
-  partition: number;
-  key: Buffer | string | null;
-  value: Buffer | null;
-  headers?: Record<string, string>;
-  /** estimated bytes of the record inside a record batch */
-  bytes: number;
-}
+import type { EncodedRecord } from '../processor.ts';
 
 /** bytes of a record batch's header (magic 2) */
 export const BATCH_OVERHEAD = 61;

@@ -6,7 +6,7 @@
 import type { Producer } from 'kafkajs';
 import { createProducer, requestLimit, topicLimits, type Kafka } from './client.ts';
 import type { Codec } from './codec.ts';
-import type { DeadLetter } from './runner.ts';
+import type { DeadLetter } from '../processor.ts';
 import { deadLetterRecord } from './dead-letters.ts';
 import { planRequests } from './produce-plan.ts';
 import { mayBeCausedByInput, RecordTooLargeError } from '../errors.ts';

@@ -13,86 +13,9 @@ import type { SchemaName } from './topics.ts';
 import { withRetry, DEFAULT_RETRY } from './retry.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { errorKind, mayBeCausedByInput, ProcessingError, TidingsError } from '../errors.ts';
-import type { EncodedRecord } from './produce-plan.ts';
 import type { Logger } from '../logger.ts';
-import type { DecideContext } from '../processors/context.ts';
+import type { DeadLetter, DecideContext, InputRecord, ProcessorState, Sink, SinkBatch } from '../processor.ts';
 import { stableId } from '../model/ids.ts';
-
-export interface InputRecord<I> {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: I;
-  headers: Readonly<Record<string, string>>;
-}
-
-/** A record that could not be processed, on its way to a dead-letter topic. */
-export interface DeadLetter {
-  topic: string;
-  partition: number;
-  offset: string;
-  message: KafkaMessage;
-  error: { code: string; reason: string };
-}
-
-export interface SinkBatch<O> {
-  topic: string;
-  partition: number;
-  /** outputs of each record that was decided, in offset order, encoded when the sink encodes */
-  items: { offset: string; outputs: O[]; encoded?: EncodedRecord[] }[];
-  deadLetters: DeadLetter[];
-  /** the offset to resume from after this batch */
-  nextOffset: string;
-}
-
-/**
- * What a stateful processor knows between records, per partition it owns.
- * Changes are staged while a batch is decided and kept only once the sink has
- * committed the batch.
- */
-export interface ProcessorState<S, O> {
-  /**
-   * Loads what deciding this partition's records needs (restores a table);
-   * calls `keepAlive` as it goes, so that a long restore does not cost the
-   * member its place in the group.
-   */
-  prepare(partition: number, keepAlive: () => void): Promise<void>;
-  /** the state decide gets */
-  view(partition: number): S;
-  /** applies one record's outputs to the state, staged */
-  evolve(partition: number, outputs: readonly O[]): void;
-  /** outputs due at the end of a batch, such as expiry tombstones */
-  afterBatch?(partition: number, ctx: DecideContext): O[];
-  commit(partition: number): void;
-  rollback(partition: number): void;
-  /** forgets everything; called on every rebalance */
-  reset(): void;
-}
-
-export interface Sink<O> {
-  /**
-   * How input offsets are committed: inside the sink's own transaction
-   * ('sink'), by the runner to Kafka after the sink applied the batch
-   * ('after-apply'; the sink keeps the truth elsewhere), or never ('none').
-   */
-  readonly offsets: 'sink' | 'after-apply' | 'none';
-  /** Called before a batch of a partition is decided, e.g. to fence a previous owner. */
-  prepare?(topic: string, partition: number): Promise<void>;
-  /** Offsets to start from on assignment, when the sink keeps them itself. */
-  startOffsets?(topic: string, partitions: number[]): Promise<{ partition: number; offset: string }[]>;
-  /**
-   * Encodes one record's outputs as they are decided, so that outputs that can
-   * never be written (too large for their topic, say) dead-letter that record
-   * alone; throws a poison error for them.
-   */
-  encode?(outputs: readonly O[], partition: number): Promise<EncodedRecord[]>;
-  /** Writes one partition's batch; must be atomic with its offsets when `offsets` is 'sink'. */
-  apply(batch: SinkBatch<O>): Promise<void>;
-  /** the sink's own counters, e.g. records applied and skipped */
-  stats?(): Record<string, number>;
-  close(): Promise<void>;
-}
 
 export interface ProcessorSpec<I, O, S = undefined> {
   /** processor name: part of its consumer group, transactional ids and logs */

@@ -12,9 +12,9 @@
 import type { Producer, Message } from 'kafkajs';
 import { createProducer, partitionOfKey, requestLimit, topicLimits, type Kafka, type TopicLimits } from './client.ts';
 import type { Codec } from './codec.ts';
-import type { DeadLetter, Sink, SinkBatch } from './runner.ts';
+import type { DeadLetter, EncodedRecord, Sink, SinkBatch } from '../processor.ts';
 import { deadLetterRecord } from './dead-letters.ts';
-import { fitsAlone, planRequests, recordBytes, type EncodedRecord } from './produce-plan.ts';
+import { fitsAlone, planRequests, recordBytes } from './produce-plan.ts';
 import { RecordTooLargeError } from '../errors.ts';
 
 /** One record a processor wants written. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideDedupe, expireDedupe, type DedupeEntry, type DedupeState } from '../../src/processors/dedupe/decide.ts';
-import type { DecideContext } from '../../src/processors/context.ts';
+import type { DecideContext } from '../../src/processor.ts';
 import type { NotificationEvent } from '../../src/model/notification.ts';
 import { stableId } from '../../src/model/ids.ts';
 import { ValidationError } from '../../src/errors.ts';

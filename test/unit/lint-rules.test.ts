@@ -37,4 +37,12 @@ describe('lint rules', () => {
     expect(await ruleIds("import pg from 'pg';\nexport const p = pg;\n", 'src/kafka/example.ts')).toContain('no-restricted-imports');
     expect(await ruleIds("import { Kafka } from 'kafkajs';\nexport const k = Kafka;\n", 'src/kafka/example.ts')).toEqual([]);
   });
+
+  it('keep imports with the flow: src/kafka uses no processor, src/db neither the runner nor a processor', async () => {
+    expect(await ruleIds("import type { DecideContext } from '../processors/context.ts';\nexport type C = DecideContext;\n", 'src/kafka/example.ts')).toContain('no-restricted-imports');
+    expect(await ruleIds("import type { DedupeOutput } from '../processors/dedupe/decide.ts';\nexport type O = DedupeOutput;\n", 'src/kafka/example.ts')).toContain('no-restricted-imports');
+    expect(await ruleIds("import type { Sink } from '../kafka/runner.ts';\nexport type S = Sink<never>;\n", 'src/db/example.ts')).toContain('no-restricted-imports');
+    expect(await ruleIds("import type { Sink } from '../processor.ts';\nexport type S = Sink<never>;\n", 'src/db/example.ts')).toEqual([]);
+    expect(await ruleIds("import type { DecideContext } from '../processor.ts';\nexport type C = DecideContext;\n", 'src/kafka/example.ts')).toEqual([]);
+  });
 });

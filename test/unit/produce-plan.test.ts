@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { partitionOfKey } from '../../src/kafka/client.ts';
-import { BATCH_OVERHEAD, fitsAlone, planRequests, recordBytes, type EncodedRecord } from '../../src/kafka/produce-plan.ts';
+import { BATCH_OVERHEAD, fitsAlone, planRequests, recordBytes } from '../../src/kafka/produce-plan.ts';
+import type { EncodedRecord } from '../../src/processor.ts';
 import { mayBeCausedByInput, RecordTooLargeError, TransientError, ValidationError } from '../../src/errors.ts';
 
 describe('partitionOfKey', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideRouter, type RouterState } from '../../src/processors/router/decide.ts';
-import type { DecideContext } from '../../src/processors/context.ts';
+import type { DecideContext } from '../../src/processor.ts';
 import type { Notification } from '../../src/model/notification.ts';
 import type { PreferenceSet, Recipient, WebhookEndpoints } from '../../src/model/routing.ts';
 import { channelsFor } from '../../src/model/routing.ts';

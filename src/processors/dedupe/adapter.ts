@@ -7,7 +7,8 @@
 import type { Kafka } from '../../kafka/client.ts';
 import type { Codec } from '../../kafka/codec.ts';
 import { TOPICS, type TopicNames } from '../../kafka/topics.ts';
-import type { ProcessorSpec, ProcessorState } from '../../kafka/runner.ts';
+import type { ProcessorSpec } from '../../kafka/runner.ts';
+import type { ProcessorState } from '../../processor.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
 import { partitionOfKey, topicLimits } from '../../kafka/client.ts';
 import { createTable } from '../../kafka/table.ts';

@@ -11,7 +11,7 @@
  * same way, so that it meets that recipient's single-user events.
  */
 import { ValidationError } from '../../errors.ts';
-import type { DecideContext } from '../context.ts';
+import type { DecideContext } from '../../processor.ts';
 import type { Notification, NotificationEvent } from '../../model/notification.ts';
 import { eventKey, recipientsOf, sourceKey, type MemberLookup } from '../../model/notification.ts';
 import { typeInfo } from '../../model/catalogue.ts';

@@ -5,7 +5,8 @@
  * end of the log; what a browser missed while away it reads from the inbox.
  */
 import type { TopicNames } from '../../kafka/topics.ts';
-import type { ProcessorSpec, Sink } from '../../kafka/runner.ts';
+import type { ProcessorSpec } from '../../kafka/runner.ts';
+import type { Sink } from '../../processor.ts';
 import type { Connections } from '../../websocket/connections.ts';
 import type { Notification } from '../../model/notification.ts';
 import { assertNever } from '../../assert-never.ts';

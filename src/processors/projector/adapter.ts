@@ -7,7 +7,8 @@
  */
 import type { TopicNames } from '../../kafka/topics.ts';
 import { fromTopic } from '../../kafka/codec.ts';
-import type { InputRecord, ProcessorSpec } from '../../kafka/runner.ts';
+import type { ProcessorSpec } from '../../kafka/runner.ts';
+import type { InputRecord } from '../../processor.ts';
 import type { Publisher } from '../../kafka/publisher.ts';
 import type { Pool } from '../../db/pool.ts';
 import { createProjectionSink } from '../../db/projection-sink.ts';

@@ -9,7 +9,8 @@
 import type { Kafka } from '../../kafka/client.ts';
 import { fromTopic, type Codec } from '../../kafka/codec.ts';
 import { topicSchema, type TopicNames, type TopicValue } from '../../kafka/topics.ts';
-import type { InputRecord, ProcessorSpec, ProcessorState } from '../../kafka/runner.ts';
+import type { ProcessorSpec } from '../../kafka/runner.ts';
+import type { InputRecord, ProcessorState } from '../../processor.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
 import { createTable, type Table } from '../../kafka/table.ts';
 import type { Logger } from '../../logger.ts';

@@ -5,7 +5,7 @@
  * in-app channel is on, and to delivery commands. Records of the three tables
  * only update the router's state.
  */
-import type { DecideContext } from '../context.ts';
+import type { DecideContext } from '../../processor.ts';
 import type { Notification } from '../../model/notification.ts';
 import type { AuditEvent, DeliveryCommand, PreferenceSet, Recipient, WebhookEndpoints, WebhookFormat } from '../../model/routing.ts';
 import { channelsFor } from '../../model/routing.ts';
