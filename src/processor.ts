@@ -87,6 +87,12 @@ export interface ProcessorState<S, O> {
   reset(): void;
 }
 
+/** What a sink's apply did, when it did not write every item. */
+export interface Applied {
+  /** how many of the batch's first items were already written, and were not written again */
+  skipped: number;
+}
+
 export interface Sink<O> {
   /**
    * How input offsets are committed: inside the sink's own transaction
@@ -104,9 +110,11 @@ export interface Sink<O> {
    * alone; throws a poison error for them.
    */
   encode?(outputs: readonly O[], partition: number): Promise<EncodedRecord[]>;
-  /** Writes one partition's batch; must be atomic with its offsets when `offsets` is 'sink'. */
-  apply(batch: SinkBatch<O>): Promise<void>;
-  /** the sink's own counters, e.g. records applied and skipped */
-  stats?(): Record<string, number>;
+  /**
+   * Writes one partition's batch; must be atomic with its offsets when
+   * `offsets` is 'sink'. A sink that keeps its own offsets may find the first
+   * items already written (before a crash) and say how many it skipped.
+   */
+  apply(batch: SinkBatch<O>): Promise<Applied | void>;
   close(): Promise<void>;
 }

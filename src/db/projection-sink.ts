@@ -22,32 +22,29 @@ export interface ProjectionSinkOptions<O> {
 }
 
 export function createProjectionSink<O>(options: ProjectionSinkOptions<O>): Sink<O> {
-  const counters = { applied: 0, skipped: 0 };
   return {
     offsets: 'after-apply',
-    stats: () => ({ ...counters }),
 
     startOffsets: (topic, partitions) => loadOffsets(options.pool, options.groupId, topic, partitions),
 
     async apply(batch) {
       if (batch.deadLetters.length > 0) await options.deadLetter(batch);
-      const counted = await withTransaction(options.pool, async (client) => {
+      const applied = await withTransaction(options.pool, async (client) => {
         const stored = await lockOffset(client, options.groupId, batch.topic, batch.partition);
-        const tally = { applied: 0, skipped: 0 };
+        let skipped = 0;
         for (const item of batch.items) {
+          // Items come in offset order, so those applied before a crash are the first ones.
           if (BigInt(item.offset) < stored) {
-            tally.skipped += 1; // applied before a crash
+            skipped += 1;
             continue;
           }
           for (const output of item.outputs) await options.applyOutput(client, output, { partition: batch.partition, offset: item.offset });
-          tally.applied += 1;
         }
         if (BigInt(batch.nextOffset) > stored) await storeOffset(client, options.groupId, batch.topic, batch.partition, batch.nextOffset);
-        return tally;
+        return { skipped };
       });
-      counters.applied += counted.applied;
-      counters.skipped += counted.skipped;
       options.afterCommit?.(batch);
+      return applied;
     },
 
     async close() {},

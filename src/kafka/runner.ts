@@ -14,10 +14,10 @@ import { withRetry, DEFAULT_RETRY } from './retry.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { errorKind, mayBeCausedByInput, ProcessingError, TidingsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { DeadLetter, DecideContext, InputRecord, ProcessorState, Sink, SinkBatch } from '../processor.ts';
+import type { Applied, DeadLetter, DecideContext, InputRecord, ProcessorState, Sink, SinkBatch } from '../processor.ts';
 import { stableId } from '../model/ids.ts';
 
-export interface ProcessorSpec<I, O, S = undefined> {
+export interface ProcessorSpec<I, O extends Output, S = undefined> {
   /** processor name: part of its consumer group, transactional ids and logs */
   name: string;
   groupId: string;
@@ -42,10 +42,19 @@ export interface RunnerDeps {
   sessionTimeoutMs?: number;
 }
 
+/** Every output is a discriminated union on `kind`; the runner counts them by it. */
+type Output = { readonly kind: string };
+
+/** What a processor committed, counted once by the runner after each successful sink write. */
 export interface ProcessorStats {
+  /** input records written (a sink's skipped records, written before a crash, not counted) */
   records: number;
+  /** records skipped by the sink as already written */
+  skipped: number;
   deadLettered: number;
   batches: number;
+  /** outputs of the written records, by kind */
+  outputs: Record<string, number>;
 }
 
 export interface RunningProcessor {
@@ -54,15 +63,14 @@ export interface RunningProcessor {
   readonly stats: Readonly<ProcessorStats>;
   /** resolves when the consumer first joined its group and got its partitions */
   readonly ready: Promise<void>;
-  sinkStats(): Record<string, number>;
   stop(): Promise<void>;
 }
 
-export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I, O, S>, deps: RunnerDeps): Promise<RunningProcessor> {
+export async function startProcessor<I, O extends Output, S = undefined>(spec: ProcessorSpec<I, O, S>, deps: RunnerDeps): Promise<RunningProcessor> {
   const log = deps.log.child({ processor: spec.name });
   const inputs = new Map(spec.inputs.map((i) => [i.topic, i]));
   const clock = deps.clock ?? Date.now;
-  const stats: ProcessorStats = { records: 0, deadLettered: 0, batches: 0 };
+  const stats: ProcessorStats = { records: 0, skipped: 0, deadLettered: 0, batches: 0, outputs: {} };
   let stopping = false;
 
   const consumer: Consumer = deps.kafka.consumer({
@@ -152,8 +160,9 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     const started = performance.now();
     const sinkBatch = await decideRange(topic, partition, messages);
     const decided = performance.now();
+    let applied: Applied | void;
     try {
-      await withRetry(() => spec.sink.apply(sinkBatch), {
+      applied = await withRetry(() => spec.sink.apply(sinkBatch), {
         ...DEFAULT_RETRY,
         // After a rebalance the partition may be another member's: a retry would
         // initialise its transactional id again and fence the new owner.
@@ -170,8 +179,9 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
       if (messages.length === 1 && only) {
         const letter = deadLetterOf({ topic, partition, offset: only.offset }, only, err);
         log.warn({ topic, partition, offset: only.offset, code: letter.error.code, reason: letter.error.reason }, 'the sink refused this record alone; dead-lettering it');
-        await withRetry(() => spec.sink.apply({ topic, partition, items: [], deadLetters: [letter], nextOffset: nextOffsetAfter(only) }), { ...DEFAULT_RETRY, shouldStop: () => stopping });
-        stats.deadLettered += 1;
+        const alone: SinkBatch<O> = { topic, partition, items: [], deadLetters: [letter], nextOffset: nextOffsetAfter(only) };
+        await withRetry(() => spec.sink.apply(alone), { ...DEFAULT_RETRY, shouldStop: () => stopping });
+        count(alone, 0);
         return;
       }
       log.warn({ err, topic, partition, records: messages.length, from: messages[0]?.offset }, 'the sink refused a batch; narrowing it down');
@@ -185,9 +195,17 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     }
     spec.state?.commit(partition);
     log.debug({ topic, partition, records: messages.length, decideMs: Math.round(decided - started), writeMs: Math.round(performance.now() - decided) }, 'batch written');
-    stats.records += sinkBatch.items.length;
-    stats.deadLettered += sinkBatch.deadLetters.length;
+    count(sinkBatch, applied?.skipped ?? 0);
+  };
+
+  /** Counts what a successful sink write committed: once, whatever retries and splits it took. */
+  const count = (written: SinkBatch<O>, skipped: number) => {
+    const items = written.items.slice(skipped);
+    stats.records += items.length;
+    stats.skipped += skipped;
+    stats.deadLettered += written.deadLetters.length;
     stats.batches += 1;
+    for (const item of items) for (const { kind } of item.outputs) stats.outputs[kind] = (stats.outputs[kind] ?? 0) + 1;
   };
 
   /** Decode → decide → encode → evolve, record by record; a record that fails for any reason but a transient one becomes a dead letter. */
@@ -242,7 +260,6 @@ export async function startProcessor<I, O, S = undefined>(spec: ProcessorSpec<I,
     groupId: spec.groupId,
     stats,
     ready,
-    sinkStats: () => spec.sink.stats?.() ?? {},
     async stop() {
       stopping = true;
       // disconnect lets the in-flight batch finish, then leaves the group.

@@ -35,18 +35,9 @@ export interface DedupeDeps {
   log: Logger;
 }
 
-export interface DedupeCounters {
-  accepted: number;
-  duplicates: number;
-  repartitioned: number;
-  fannedOut: number;
-  expired: number;
-}
-
-export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEvent, DedupeOutput, DedupeState> & { counters: DedupeCounters } {
+export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEvent, DedupeOutput, DedupeState> {
   const groupId = groupIdOf('dedupe', deps.prefix);
   const { topics } = deps;
-  const counters: DedupeCounters = { accepted: 0, duplicates: 0, repartitioned: 0, fannedOut: 0, expired: 0 };
   const table = createTable<DedupeEntry>({
     kafka: deps.kafka,
     topic: topics.dedupe,
@@ -91,21 +82,16 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
   const toRecords = (output: DedupeOutput, partition: number): OutRecord[] => {
     switch (output.kind) {
       case 'repartition':
-        counters.repartitioned += 1;
         return [{ topic: topics.events, key: output.key, value: output.event, partition: output.partition }];
       case 'fan_out':
-        counters.fannedOut += 1;
         return [{ topic: topics.events, key: output.key, value: output.event, partition: output.partition }];
       case 'remember':
         return [{ topic: topics.dedupe, key: output.entry.source_key, value: output.entry, partition }];
       case 'accepted':
-        counters.accepted += 1;
         return [{ topic: topics.accepted, key: output.notification.user_id, value: output.notification }];
       case 'duplicate':
-        counters.duplicates += 1;
         return [];
       case 'forget':
-        counters.expired += 1;
         return [{ topic: topics.dedupe, key: output.sourceKey, value: null, partition }];
       default:
         return assertNever(output);
@@ -119,7 +105,6 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
     fromBeginning: fromBeginning('dedupe'),
     decide: (record, view, ctx) => decideDedupe(record, view, ctx),
     state,
-    counters,
     sink: createTransactionalSink<DedupeOutput>({
       kafka: deps.kafka,
       codec: deps.codec,

@@ -32,17 +32,9 @@ export interface RouterDeps {
 type TableValue = PreferenceSet | Recipient | WebhookEndpoints;
 type RouterRecordValue = Notification | TableValue | null;
 
-export interface RouterCounters {
-  inbox: number;
-  deliveries: number;
-  audits: number;
-  skipped: number;
-}
-
-export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordValue, RouterOutput, RouterState> & { counters: RouterCounters } {
+export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordValue, RouterOutput, RouterState> {
   const groupId = groupIdOf('router', deps.prefix);
   const { topics } = deps;
-  const counters: RouterCounters = { inbox: 0, deliveries: 0, audits: 0, skipped: 0 };
   const inputKeys = PROCESSORS.router.sources.map((s) => s.topic);
   const table = <K extends TableName>(name: K): Table<TopicValue<K>> => createTable<TopicValue<K>>({
     kafka: deps.kafka,
@@ -92,16 +84,12 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
       case 'table':
         return [];
       case 'inbox':
-        counters.inbox += 1;
         return [{ topic: topics.inbox, key: output.notification.user_id, value: output.notification }];
       case 'deliver':
-        counters.deliveries += 1;
         return [{ topic: output.command.channel === 'email' ? topics.deliveryEmail : topics.deliveryWebhook, key: output.command.user_id, value: output.command }];
       case 'audit':
-        counters.audits += 1;
         return [{ topic: topics.audit, key: output.event.user_id, value: output.event }];
       case 'skipped':
-        counters.skipped += 1;
         return [];
       default:
         return assertNever(output);
@@ -115,7 +103,6 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
     fromBeginning: fromBeginning('router'),
     decide: (record, view, ctx) => decideRouter(toInput(record), view, ctx),
     state,
-    counters,
     sink: createTransactionalSink<RouterOutput>({
       kafka: deps.kafka,
       codec: deps.codec,
