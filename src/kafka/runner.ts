@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { Kafka } from './client.ts';
 import type { Codec } from './codec.ts';
-import type { SchemaName } from './topics.ts';
+import type { SchemaName, SchemaValue } from './topics.ts';
 import { withRetry, DEFAULT_RETRY } from './retry.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { errorKind, mayBeCausedByInput, ProcessingError, TidingsError } from '../errors.ts';
@@ -17,14 +17,20 @@ import type { Logger } from '../logger.ts';
 import type { Applied, DeadLetter, DecideContext, InputRecord, ProcessorState, Sink, SinkBatch } from '../processor.ts';
 import { stableId } from '../model/ids.ts';
 
-export interface ProcessorSpec<I, O extends Output, S = undefined> {
+/**
+ * A decoded input value: the schema type of its topic, or null for a tombstone
+ * where its input passes them. An adapter narrows it by topic with fromTopic.
+ */
+export type InputValue = SchemaValue<SchemaName> | null;
+
+export interface ProcessorSpec<O extends Output, S = undefined> {
   /** processor name: part of its consumer group, transactional ids and logs */
   name: string;
   groupId: string;
   /** topics read, co-partitioned: partition p of each goes to the same member; `tombstones` passes null values through */
   inputs: readonly { topic: string; schema: SchemaName; tombstones?: boolean }[];
   /** pure logic; throws a poison TidingsError for input it must reject */
-  decide(record: InputRecord<I>, state: S, ctx: DecideContext): O[];
+  decide(record: InputRecord<InputValue>, state: S, ctx: DecideContext): O[];
   sink: Sink<O>;
   state?: ProcessorState<S, O>;
   /** start from the beginning of the log when the group has no offsets (false: from the end) */
@@ -66,7 +72,7 @@ export interface RunningProcessor {
   stop(): Promise<void>;
 }
 
-export async function startProcessor<I, O extends Output, S = undefined>(spec: ProcessorSpec<I, O, S>, deps: RunnerDeps): Promise<RunningProcessor> {
+export async function startProcessor<O extends Output, S = undefined>(spec: ProcessorSpec<O, S>, deps: RunnerDeps): Promise<RunningProcessor> {
   const log = deps.log.child({ processor: spec.name });
   const inputs = new Map(spec.inputs.map((i) => [i.topic, i]));
   const clock = deps.clock ?? Date.now;
@@ -217,7 +223,7 @@ export async function startProcessor<I, O extends Output, S = undefined>(spec: P
     for (const message of messages) {
       const where = { topic, partition, offset: message.offset };
       try {
-        const value = (message.value === null && input.tombstones ? null : await deps.codec.decode(input.schema, message.value)) as I;
+        const value: InputValue = message.value === null && input.tombstones ? null : await deps.codec.decode(input.schema, message.value);
         const record = { ...where, key: message.key?.toString('utf8') ?? null, value, headers: headerStrings(message.headers) };
         const outputs = spec.decide(record, state ? state.view(partition) : (undefined as S), decideContext(clock));
         const encoded = await spec.sink.encode?.(outputs, partition);

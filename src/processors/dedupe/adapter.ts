@@ -5,7 +5,7 @@
  * the same number (changelog records are written to the input's partition).
  */
 import type { Kafka } from '../../kafka/client.ts';
-import type { Codec } from '../../kafka/codec.ts';
+import { fromTopic, type Codec } from '../../kafka/codec.ts';
 import { TOPICS, type TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec } from '../../kafka/runner.ts';
 import type { ProcessorState } from '../../processor.ts';
@@ -13,7 +13,6 @@ import { createTransactionalSink, type OutRecord } from '../../kafka/transaction
 import { partitionOfKey, topicLimits } from '../../kafka/client.ts';
 import { createTable } from '../../kafka/table.ts';
 import type { Logger } from '../../logger.ts';
-import type { NotificationEvent } from '../../model/notification.ts';
 import type { Recipient } from '../../model/routing.ts';
 import type { GlobalTable } from '../../kafka/global-table.ts';
 import { assertNever } from '../../assert-never.ts';
@@ -35,7 +34,7 @@ export interface DedupeDeps {
   log: Logger;
 }
 
-export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEvent, DedupeOutput, DedupeState> {
+export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, DedupeState> {
   const groupId = groupIdOf('dedupe', deps.prefix);
   const { topics } = deps;
   const table = createTable<DedupeEntry>({
@@ -103,7 +102,7 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<NotificationEve
     groupId,
     inputs: sourcesOf('dedupe', topics),
     fromBeginning: fromBeginning('dedupe'),
-    decide: (record, view, ctx) => decideDedupe(record, view, ctx),
+    decide: (record, view, ctx) => decideDedupe({ ...record, value: fromTopic(record, topics, ['events']).value }, view, ctx),
     state,
     sink: createTransactionalSink<DedupeOutput>({
       kafka: deps.kafka,

@@ -8,7 +8,7 @@ import type { TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec } from '../../kafka/runner.ts';
 import type { Sink } from '../../processor.ts';
 import type { Connections } from '../../websocket/connections.ts';
-import type { Notification } from '../../model/notification.ts';
+import { fromTopic } from '../../kafka/codec.ts';
 import { assertNever } from '../../assert-never.ts';
 import { fromBeginning, groupId, sourcesOf } from '../../topology.ts';
 import { decideGateway, type GatewayOutput } from './decide.ts';
@@ -22,7 +22,7 @@ export interface GatewayDeps {
   startAt: { partition: number; offset: string }[];
 }
 
-export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<Notification, GatewayOutput> {
+export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<GatewayOutput> {
   // Where to resume per partition: the start offsets, then past what was pushed,
   // so a consumer restart inside this process neither skips nor repeats frames.
   const position = new Map(deps.startAt.map((p) => [p.partition, p.offset]));
@@ -56,7 +56,7 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<Notification,
     groupId: groupId('gateway', deps.prefix, deps.instanceId),
     inputs: sourcesOf('gateway', deps.topics),
     fromBeginning: fromBeginning('gateway'),
-    decide: (record) => decideGateway(record.value),
+    decide: (record) => decideGateway(fromTopic(record, deps.topics, ['inbox']).value),
     sink,
   };
 }

@@ -7,7 +7,7 @@
  */
 import type { TopicNames } from '../../kafka/topics.ts';
 import { fromTopic } from '../../kafka/codec.ts';
-import type { ProcessorSpec } from '../../kafka/runner.ts';
+import type { InputValue, ProcessorSpec } from '../../kafka/runner.ts';
 import type { InputRecord } from '../../processor.ts';
 import type { Publisher } from '../../kafka/publisher.ts';
 import type { Pool } from '../../db/pool.ts';
@@ -17,13 +17,9 @@ import { putPreferences } from '../../db/preferences.ts';
 import { putRecipient } from '../../db/recipients.ts';
 import { putWebhooks } from '../../db/webhooks.ts';
 import { insertAudit } from '../../db/audit-log.ts';
-import type { Notification } from '../../model/notification.ts';
-import type { AuditEvent, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../../model/routing.ts';
 import { assertNever } from '../../assert-never.ts';
 import { fromBeginning, groupId as groupIdOf, PROCESSORS, sourcesOf } from '../../topology.ts';
 import { decideProjection, type ProjectorInput, type ProjectorOutput } from './decide.ts';
-
-type Value = Notification | ReadEvent | PreferenceSet | Recipient | WebhookEndpoints | AuditEvent | null;
 
 export interface ProjectorDeps {
   pool: Pool;
@@ -34,12 +30,12 @@ export interface ProjectorDeps {
   afterCommit?: (records: number) => void;
 }
 
-export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Value, ProjectorOutput> {
+export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<ProjectorOutput> {
   const groupId = groupIdOf('projector', deps.prefix);
   const { topics } = deps;
   const inputKeys = PROCESSORS.projector.sources.map((s) => s.topic);
 
-  const toInput = (record: InputRecord<Value>): ProjectorInput => {
+  const toInput = (record: InputRecord<InputValue>): ProjectorInput => {
     const userId = record.key ?? '';
     const input = fromTopic(record, topics, inputKeys);
     switch (input.from) {

@@ -9,12 +9,11 @@
 import type { Kafka } from '../../kafka/client.ts';
 import { fromTopic, type Codec } from '../../kafka/codec.ts';
 import { topicSchema, type TopicNames, type TopicValue } from '../../kafka/topics.ts';
-import type { ProcessorSpec } from '../../kafka/runner.ts';
+import type { InputValue, ProcessorSpec } from '../../kafka/runner.ts';
 import type { InputRecord, ProcessorState } from '../../processor.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
 import { createTable, type Table } from '../../kafka/table.ts';
 import type { Logger } from '../../logger.ts';
-import type { Notification } from '../../model/notification.ts';
 import type { PreferenceSet, Recipient, WebhookEndpoints } from '../../model/routing.ts';
 import { assertNever } from '../../assert-never.ts';
 import { fromBeginning, groupId as groupIdOf, PROCESSORS, sinkTopicsOf, sourcesOf } from '../../topology.ts';
@@ -30,9 +29,8 @@ export interface RouterDeps {
 }
 
 type TableValue = PreferenceSet | Recipient | WebhookEndpoints;
-type RouterRecordValue = Notification | TableValue | null;
 
-export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordValue, RouterOutput, RouterState> {
+export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterOutput, RouterState> {
   const groupId = groupIdOf('router', deps.prefix);
   const { topics } = deps;
   const inputKeys = PROCESSORS.router.sources.map((s) => s.topic);
@@ -66,7 +64,7 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterRecordVal
     reset: () => all.forEach((t) => t.reset()),
   };
 
-  const toInput = (record: InputRecord<RouterRecordValue>): RouterInput => {
+  const toInput = (record: InputRecord<InputValue>): RouterInput => {
     const input = fromTopic(record, topics, inputKeys);
     if (input.from === 'accepted') return { kind: 'notification', notification: input.value };
     if (record.key === null) throw new TypeError(`unexpected router input from ${record.topic}: no key`);
