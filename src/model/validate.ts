@@ -20,6 +20,8 @@ export function eventViolations(event: NotificationEvent): string[] {
   const reasons: string[] = [];
   const required = (field: string, value: string, max: number) => {
     if (value.includes('\u0000')) reasons.push(`${field}: must not contain U+0000`);
+    // Ids make up the source key, whose UUIDv5 (stableId) cannot encode an unpaired surrogate.
+    else if (LONE_SURROGATE.test(value)) reasons.push(`${field}: must not contain unpaired surrogates`);
     else if (value.trim().length === 0) reasons.push(`${field}: must not be empty`);
     else if (value.length > max) reasons.push(`${field}: longer than ${max} characters`);
   };

@@ -37,6 +37,18 @@ describe('eventViolations', () => {
   });
 });
 
+describe('eventViolations, ids', () => {
+  it('given an unpaired surrogate in user_id (its notification id, a UUIDv5 of the source key, threw and POST /v1/events answered 500), then each field is named', () => {
+    expect(eventViolations({ ...event, user_id: '\ud800', source_type: 'a\udc00', source_id: '\ud83d\ude00' })).toEqual([
+      'user_id: must not contain unpaired surrogates',
+      'source_type: must not contain unpaired surrogates',
+    ]);
+    expect(eventViolations({ ...event, user_id: null, audience: { user_ids: ['u2', '\udbff'], roles: [], topics: [] } })).toEqual([
+      'audience.user_ids.1: must not contain unpaired surrogates',
+    ]);
+  });
+});
+
 describe('nestsDeeperThan', () => {
   it('counts objects and arrays, not scalars', () => {
     expect(nestsDeeperThan('text', 0)).toBe(false);
