@@ -5,12 +5,12 @@
  * benchmark ends, and bounded waits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.ts';
 import { stackUp, REPO_ROOT, type Endpoints } from '../src/stack/stack.ts';
 import { ensureDatabase } from '../src/db/pool.ts';
+import { freePort } from '../src/stack/process.ts';
 import { topicNames, type TopicNames } from '../src/kafka/topics.ts';
 
 export interface ChildSettings {
@@ -190,13 +190,3 @@ function lineBuffer(keep = 100) {
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}

@@ -7,8 +7,8 @@
 import { GenericContainer, Wait, getContainerRuntimeClient } from 'testcontainers';
 import { PostgreSqlContainer } from '@testcontainers/postgresql';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { startMailCatcher } from '../../src/stack/mail-catcher.ts';
+import { freePort } from '../../src/stack/process.ts';
 import { KAFKA_VERSION } from '../../src/stack/kafka.ts';
 import { APICURIO_VERSION } from '../../src/stack/registry.ts';
 import type { Endpoints } from '../../src/endpoints.ts';
@@ -76,14 +76,3 @@ export async function startContainers(): Promise<{ endpoints: Endpoints; mailApi
   };
 }
 
-/** A TCP port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
