@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { DecodeError, TransientError, ValidationError } from '../errors.ts';
-import { isSchemaName, SCHEMAS, TOPICS, valueSubject, type SchemaName, type SchemaTopic, type SchemaValue, type TopicNames, type TopicValue } from './topics.ts';
+import { isSchemaName, SCHEMAS, TOPICS, valueSubject, type SchemaName, type SchemaTopic, type SchemaValue, type TopicName, type TopicNames, type TopicValue } from './topics.ts';
 
 /**
  * The schema of schemas/, with the records it names from other files (such as
@@ -110,8 +110,8 @@ export function fromTopic<K extends SchemaTopic>(record: { topic: string; value:
 export interface Codec {
   /** Registers the schemas with BACKWARD compatibility; returns subject → id. */
   register(subjects: { topic: string; schema: SchemaName }[]): Promise<Map<string, number>>;
-  /** Validates then encodes for `topic` (its schema must be registered). */
-  encode(topic: string, value: unknown): Promise<Buffer>;
+  /** Validates then encodes for `topic` (its schema must be registered); the value is typed by the topic's schema. */
+  encode<K extends SchemaTopic>(topic: TopicName<K>, value: TopicValue<K>): Promise<Buffer>;
   /** Decodes a Confluent-framed Avro value into the shape of schema `name`. */
   decode<N extends SchemaName>(name: N, buffer: Buffer | null): Promise<SchemaValue<N>>;
 }

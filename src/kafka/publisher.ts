@@ -6,6 +6,7 @@
 import type { Producer } from 'kafkajs';
 import { createProducer, requestLimit, topicLimits, type Kafka } from './client.ts';
 import type { Codec } from './codec.ts';
+import type { SchemaTopic, TopicName, TopicValue } from './topics.ts';
 import type { DeadLetter } from '../processor.ts';
 import { deadLetterRecord } from './dead-letters.ts';
 import { planRequests } from './produce-plan.ts';
@@ -13,7 +14,7 @@ import { mayBeCausedByInput, RecordTooLargeError } from '../errors.ts';
 
 export interface Publisher {
   /** Validates, encodes and writes one record; resolves once the broker has it. */
-  publish(topic: string, key: string, value: unknown, headers?: Record<string, string>): Promise<{ partition: number; offset: string }>;
+  publish<K extends SchemaTopic>(topic: TopicName<K>, key: string, value: TopicValue<K>, headers?: Record<string, string>): Promise<{ partition: number; offset: string }>;
   /** Writes raw bytes, as they came (tests and redrive). */
   publishRaw(topic: string, key: string | null, value: Buffer | null, headers?: Record<string, string>): Promise<void>;
   deadLetter(topic: string, letters: DeadLetter[], processor: string): Promise<void>;

@@ -100,13 +100,20 @@ export function valueSchemas(names: TopicNames, keys?: readonly SchemaTopic[]): 
   });
 }
 
+/**
+ * A topic's name in one deployment, branded with its registry key so that
+ * what is encoded for it is typed by its schema (a plain string where the type
+ * is not known, such as a dead-letter topic written with original bytes).
+ */
+export type TopicName<K extends TopicKey> = string & { readonly topicKey?: K };
+
 /** Topic names of one deployment (TIDINGS_TOPIC_PREFIX). */
-export type TopicNames = Readonly<Record<TopicKey, string>>;
+export type TopicNames = { readonly [K in TopicKey]: TopicName<K> };
 
 export function topicNames(prefix: string): TopicNames {
-  const names = {} as Record<TopicKey, string>;
+  const names: Record<string, string> = {};
   for (const key of Object.keys(TOPICS) as TopicKey[]) names[key] = `${prefix}${TOPICS[key].base}`;
-  return Object.freeze(names);
+  return Object.freeze(names) as TopicNames;
 }
 
 /** Subject of a topic's value schema (Confluent TopicNameStrategy). */

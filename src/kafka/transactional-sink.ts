@@ -16,17 +16,21 @@ import type { DeadLetter, EncodedRecord, Sink, SinkBatch } from '../processor.ts
 import { deadLetterRecord } from './dead-letters.ts';
 import { fitsAlone, planRequests, recordBytes } from './produce-plan.ts';
 import { RecordTooLargeError } from '../errors.ts';
+import type { SchemaTopic, TopicName, TopicValue } from './topics.ts';
 
-/** One record a processor wants written. */
-export interface OutRecord {
-  topic: string;
+/** One record a processor wants written to topic K, its value typed by K's schema. */
+export interface TopicRecord<K extends SchemaTopic> {
+  topic: TopicName<K>;
   key: string;
   /** encoded with the topic's schema; null writes a tombstone */
-  value: unknown;
+  value: TopicValue<K> | null;
   /** a changelog record goes to the partition of the input it belongs to; otherwise the key's partition */
   partition?: number;
   headers?: Record<string, string>;
 }
+
+/** One record a processor wants written, to any topic with a schema. */
+export type OutRecord = { [K in SchemaTopic]: TopicRecord<K> }[SchemaTopic];
 
 export interface TransactionalSinkOptions<O> {
   kafka: Kafka;
@@ -92,7 +96,7 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
     for (const output of outputs) {
       for (const record of options.toRecords(output, partition)) {
         if (!declared.has(record.topic)) throw new UndeclaredOutputError(options.processor, record.topic);
-        const value = record.value === null ? null : await options.codec.encode(record.topic, record.value);
+        const value = record.value === null ? null : await encodeValue(options.codec, record);
         const limit = await limitsOf(record.topic);
         const encoded: EncodedRecord = {
           topic: record.topic,
@@ -186,4 +190,15 @@ function byTopic(records: readonly EncodedRecord[]): { topic: string; messages: 
     messages.push({ key: r.key, value: r.value, partition: r.partition, headers: r.headers });
   }
   return [...topics].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * Encodes a record's value with its topic's schema. TypeScript does not relate
+ * the topic and the value of a member of the OutRecord union to each other
+ * once the union is narrowed by neither, so the pair is widened here, once;
+ * every OutRecord was checked as a matching pair where it was built.
+ */
+function encodeValue(codec: Codec, record: OutRecord): Promise<Buffer> {
+  const pair = record as TopicRecord<SchemaTopic>;
+  return codec.encode(pair.topic, pair.value as TopicValue<SchemaTopic>);
 }

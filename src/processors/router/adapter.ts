@@ -84,7 +84,9 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterOutput, R
       case 'inbox':
         return [{ topic: topics.inbox, key: output.notification.user_id, value: output.notification }];
       case 'deliver':
-        return [{ topic: output.command.channel === 'email' ? topics.deliveryEmail : topics.deliveryWebhook, key: output.command.user_id, value: output.command }];
+        return [output.command.channel === 'email'
+          ? { topic: topics.deliveryEmail, key: output.command.user_id, value: output.command }
+          : { topic: topics.deliveryWebhook, key: output.command.user_id, value: output.command }];
       case 'audit':
         return [{ topic: topics.audit, key: output.event.user_id, value: output.event }];
       case 'skipped':
