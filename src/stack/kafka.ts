@@ -47,7 +47,7 @@ export function kafkaService(paths: StackPaths): StackService {
       writeFileSync(configFile, serverProperties(dataDir));
       if (!existsSync(join(dataDir, 'meta.properties'))) {
         const clusterId = randomBytes(16).toString('base64url');
-        await execFileAsync('java', ['-cp', classpath, ...jvmLogging, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile]);
+        await execFileAsync('java', ['-cp', classpath, ...jvmLogging, 'kafka.tools.StorageTool', ...storageFormatArgs(clusterId, configFile)]);
       }
     },
 
@@ -102,4 +102,13 @@ export function kafkaClusterId(paths: StackPaths): string | undefined {
   const meta = join(paths.stackDir, 'kafka', 'data', 'meta.properties');
   if (!existsSync(meta)) return undefined;
   return /cluster\.id=(\S+)/.exec(readFileSync(meta, 'utf8'))?.[1];
+}
+
+/**
+ * Arguments of `StorageTool format`. Each option and its value in one
+ * argument: a base64url cluster id starts with "-" one time in 64, and as a
+ * separate argument argparse took it for an option and refused to format.
+ */
+export function storageFormatArgs(clusterId: string, configFile: string): string[] {
+  return ['format', `--cluster-id=${clusterId}`, `--config=${configFile}`];
 }
