@@ -2,20 +2,8 @@
 import type { Client, Pool } from './pool.ts';
 import type { AuditEvent } from '../model/routing.ts';
 
-export interface AuditRow {
-  id: string;
-  notification_id: string;
-  user_id: string;
-  type: string;
-  severity: string;
-  title: string;
-  message: string;
-  data: Record<string, unknown>;
-  source_type: string;
-  source_id: string;
-  occurred_at: Date;
-  recorded_at: Date;
-}
+/** An AuditEvent as Postgres returns it: times as Dates, data as an object. */
+export type AuditRow = Omit<AuditEvent, 'data' | 'occurred_at' | 'recorded_at'> & { data: Record<string, unknown>; occurred_at: Date; recorded_at: Date };
 
 export interface AuditQuery {
   limit: number;

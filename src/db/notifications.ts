@@ -7,23 +7,16 @@ import type { Client, Pool } from './pool.ts';
 import type { Notification } from '../model/notification.ts';
 import type { ReadEvent } from '../model/routing.ts';
 
-/** A row as the inbox lists it. */
-export interface InboxRow {
-  id: string;
-  type: string;
-  category: string;
+/** A row as the inbox lists it: the notification's fields, times as Dates, data as an object, and its read state. */
+export type InboxRow = Pick<Notification, 'id' | 'type' | 'category' | 'title' | 'message' | 'action_url' | 'source_type' | 'source_id'> & {
+  /** a text column, not checked against Severity */
   severity: string;
-  title: string;
-  message: string;
   data: Record<string, unknown>;
-  action_url: string | null;
-  source_type: string;
-  source_id: string;
   occurred_at: Date;
   created_at: Date;
   read_at: Date | null;
   archived_at: Date | null;
-}
+};
 
 /** Position after a row in newest-first order. */
 export interface Cursor {

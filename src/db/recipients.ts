@@ -2,16 +2,8 @@
 import type { Client, Pool } from './pool.ts';
 import type { Recipient } from '../model/routing.ts';
 
-export interface RecipientRow {
-  user_id: string;
-  email: string | null;
-  display_name: string | null;
-  locale: string;
-  time_zone: string;
-  roles: string[];
-  topics: string[];
-  updated_at: Date;
-}
+/** A Recipient as Postgres returns it: times as Dates. */
+export type RecipientRow = Omit<Recipient, 'updated_at'> & { updated_at: Date };
 
 /** The user's profile; undefined when none was written yet. */
 export async function getRecipient(pool: Pool, userId: string): Promise<RecipientRow | undefined> {
