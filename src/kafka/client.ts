@@ -75,6 +75,48 @@ export async function requestLimit(kafka: Kafka): Promise<number> {
   }));
 }
 
+/** Limits read from the cluster once per client and topic, and read again after a failed read. */
+export interface ClusterLimits {
+  topic(name: string): Promise<TopicLimits>;
+  /** bytes: the largest request the brokers accept */
+  request(): Promise<number>;
+}
+
+const clusterLimitsOf = new WeakMap<Kafka, ClusterLimits>();
+
+/** The one cache of `kafka`'s cluster limits, shared by its sinks, publisher and processors. */
+export function clusterLimits(kafka: Kafka): ClusterLimits {
+  let found = clusterLimitsOf.get(kafka);
+  if (!found) {
+    const topics = new Map<string, Promise<TopicLimits>>();
+    let request: Promise<number> | undefined;
+    found = {
+      topic(name) {
+        let limit = topics.get(name);
+        if (!limit) {
+          limit = topicLimits(kafka, [name]).then((all) => {
+            const one = all.get(name);
+            if (!one) throw new TypeError(`topic ${name} does not exist`);
+            return one;
+          });
+          limit.catch(() => topics.delete(name));
+          topics.set(name, limit);
+        }
+        return limit;
+      },
+      request() {
+        if (!request) {
+          request = requestLimit(kafka);
+          request.catch(() => { request = undefined; });
+        }
+        return request;
+      },
+    };
+    clusterLimitsOf.set(kafka, found);
+  }
+  return found;
+}
+
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;

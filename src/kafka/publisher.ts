@@ -4,7 +4,7 @@
  * Idempotent, acks from all in-sync replicas.
  */
 import type { Producer } from 'kafkajs';
-import { createProducer, requestLimit, topicLimits, type Kafka } from './client.ts';
+import { clusterLimits, createProducer, type Kafka } from './client.ts';
 import type { Codec } from './codec.ts';
 import type { SchemaTopic, TopicName, TopicValue } from './topics.ts';
 import type { DeadLetter } from '../processor.ts';
@@ -39,11 +39,10 @@ export async function createPublisher(kafka: Kafka, codec: Codec): Promise<Publi
     async deadLetter(topic, letters, processor) {
       if (letters.length === 0) return;
       const now = Date.now();
-      const limits = (await topicLimits(kafka, [topic])).get(topic);
-      if (!limits) throw new TypeError(`topic ${topic} does not exist`);
+      const limits = await clusterLimits(kafka).topic(topic);
       const records = letters.map((l) => deadLetterRecord(l, topic, limits, processor, now));
       // Many letters of one partition may be more than one request may carry.
-      for (const request of planRequests(records, () => limits.maxMessageBytes, await requestLimit(kafka))) {
+      for (const request of planRequests(records, () => limits.maxMessageBytes, await clusterLimits(kafka).request())) {
         await producer.send({ topic, acks: -1, messages: request.map((r) => ({ key: r.key, value: r.value, partition: r.partition, headers: r.headers })) });
       }
     },

@@ -10,7 +10,7 @@
  * KIP-447's consumer-group fencing, which would allow one id per process.)
  */
 import type { Producer, Message } from 'kafkajs';
-import { createProducer, partitionOfKey, requestLimit, topicLimits, type Kafka, type TopicLimits } from './client.ts';
+import { clusterLimits, createProducer, partitionOfKey, type Kafka, type TopicLimits } from './client.ts';
 import type { Codec } from './codec.ts';
 import type { DeadLetter, EncodedRecord, Sink, SinkBatch } from '../processor.ts';
 import { deadLetterRecord } from './dead-letters.ts';
@@ -50,24 +50,9 @@ export interface TransactionalSinkOptions<O> {
 export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>): Sink<O> {
   const producers = new Map<string, Promise<Producer>>();
   const clock = options.clock ?? Date.now;
-  // Read from the cluster once per topic (and once for the request limit), not assumed.
-  const limits = new Map<string, Promise<TopicLimits>>();
-  let requestBytes: Promise<number> | undefined;
+  // Read from the cluster, not assumed.
+  const limitsOf = (topic: string): Promise<TopicLimits> => clusterLimits(options.kafka).topic(topic);
   const declared = new Set(options.outputs);
-
-  const limitsOf = (topic: string): Promise<TopicLimits> => {
-    let found = limits.get(topic);
-    if (!found) {
-      found = topicLimits(options.kafka, [topic]).then((all) => {
-        const limit = all.get(topic);
-        if (!limit) throw new TypeError(`topic ${topic} does not exist`);
-        return limit;
-      });
-      found.catch(() => limits.delete(topic));
-      limits.set(topic, found);
-    }
-    return found;
-  };
 
   const producerFor = (topic: string, partition: number): Promise<Producer> => {
     const transactionalId = `${options.transactionalIdPrefix}.${topic}.${partition}`;
@@ -137,11 +122,7 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
       for (const letter of batch.deadLetters) records.push(await encodeDeadLetter(letter));
       const maxBytes = new Map<string, number>();
       for (const topic of new Set(records.map((r) => r.topic))) maxBytes.set(topic, (await limitsOf(topic)).maxMessageBytes);
-      requestBytes ??= requestLimit(options.kafka).catch((err: unknown) => {
-        requestBytes = undefined;
-        throw err;
-      });
-      const requests = planRequests(records, (topic) => maxBytes.get(topic) ?? 0, await requestBytes);
+      const requests = planRequests(records, (topic) => maxBytes.get(topic) ?? 0, await clusterLimits(options.kafka).request());
 
       const producer = await producerFor(batch.topic, batch.partition);
       const transaction = await producer.transaction();

@@ -10,7 +10,7 @@ import { TOPICS, type TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec } from '../../kafka/runner.ts';
 import type { ProcessorState } from '../../processor.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
-import { partitionOfKey, topicLimits } from '../../kafka/client.ts';
+import { clusterLimits, partitionOfKey } from '../../kafka/client.ts';
 import { createTable } from '../../kafka/table.ts';
 import type { Logger } from '../../logger.ts';
 import type { Recipient } from '../../model/routing.ts';
@@ -49,8 +49,7 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, D
 
   const state: ProcessorState<DedupeState, DedupeOutput> = {
     async prepare(partition, keepAlive) {
-      eventPartitions ??= (await topicLimits(deps.kafka, [topics.events])).get(topics.events)?.partitions;
-      if (eventPartitions === undefined) throw new TypeError(`topic ${topics.events} does not exist`);
+      eventPartitions ??= (await clusterLimits(deps.kafka).topic(topics.events)).partitions;
       await table.load(partition, keepAlive);
     },
     view: (partition) => ({
