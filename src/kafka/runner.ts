@@ -94,11 +94,33 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
 
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => { markReady = resolve; });
+  // The member's heartbeat, from the latest batch: a restore started on
+  // assignment keeps the member alive with it while a batch waits on it.
+  let memberHeartbeat: () => void = () => {};
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    // Another instance may have owned a partition since we last did: state is restored again on next use.
+    // Another instance may have owned a partition since we last did: state is restored again.
     spec.state?.reset();
     log.info({ assignment: payload.memberAssignment }, 'partitions assigned');
+    // Every assigned partition is made ready at once (its transactional producer
+    // initialised, then its state restored), not on its first batch: kafkajs
+    // fetches again only when every batch of a fetch is done, so a partition's
+    // first batch paying for both would hold back all the others. A batch awaits
+    // the same work (both are memoised) and reports a failure itself.
+    const topicsOf = new Map<number, string[]>();
+    for (const { topic } of spec.inputs) {
+      for (const partition of payload.memberAssignment[topic] ?? []) topicsOf.set(partition, [...(topicsOf.get(partition) ?? []), topic]);
+    }
+    for (const [partition, topics] of topicsOf) {
+      void preparePartition(topics, partition, () => memberHeartbeat())
+        .catch((err: unknown) => log.debug({ err, partition }, 'preparing a partition on assignment failed; its first batch tries again'));
+    }
   });
+
+  /** The partition's transactional producers first (they fence a previous owner), then its state. */
+  const preparePartition = async (topics: readonly string[], partition: number, keepAlive: () => void): Promise<void> => {
+    await Promise.all(topics.map((topic) => spec.sink.prepare?.(topic, partition)));
+    await spec.state?.prepare(partition, keepAlive);
+  };
 
   if (spec.sink.startOffsets) {
     const startOffsets = spec.sink.startOffsets.bind(spec.sink);
@@ -140,8 +162,8 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
   const processBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload) => {
     // kafkajs sends a heartbeat only when one is due; a failed one (a rebalance) is noticed at the end of the batch.
     const keepAlive = () => { heartbeat().catch(() => undefined); };
-    await spec.sink.prepare?.(batch.topic, batch.partition);
-    await spec.state?.prepare(batch.partition, keepAlive);
+    memberHeartbeat = keepAlive;
+    await preparePartition([batch.topic], batch.partition, keepAlive);
     const go = () => isRunning() && !isStale();
     if (!go() || batch.messages.length === 0) return;
     // kafkajs fetches again only when every batch of the last fetch is done, so
