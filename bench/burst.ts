@@ -45,6 +45,7 @@ const child = spawnTidings(settings);
 const sockets: WebSocket[] = [];
 const burstProducer = createProducer(kafka, {});
 const probeProducer = createProducer(kafka, {});
+const tap = kafka.consumer({ groupId: `bench-burst-tap-${settings.id}`, readUncommitted: true });
 const db = new pg.Client({ connectionString: endpoints.databaseUrl });
 try {
   await waitReady(child, settings.url).catch((err: Error) => { throw new Error(`${err.message}\n${lastOutput(child)}`); });
@@ -63,12 +64,26 @@ try {
 
   // Publish time per probe source id, and the frame latency once its notification arrives.
   const sentAt = new Map<string, number>();
+  const sentWall = new Map<string, number>();
   const latencies: number[] = [];
+  // Where a probe's time goes: the CreateTime of its notification.accepted and
+  // notification.inbox records (stamped by dedupe and the router as they
+  // produce; read uncommitted, so a record is seen before its commit).
+  const hops = { accepted: new Map<string, number>(), inbox: new Map<string, number>(), frame: new Map<string, number>() };
+  await tap.connect();
+  await tap.subscribe({ topics: [topics.accepted, topics.inbox], fromBeginning: true });
+  await tap.run({
+    eachMessage: async ({ topic, message }) => {
+      if (message.value === null || message.key?.toString() === burstUser) return;
+      const n = await codec.decode('Notification', message.value);
+      (topic === topics.accepted ? hops.accepted : hops.inbox).set(n.source_id, Number(message.timestamp));
+    },
+  });
   const auth = createAuthenticator({ secret: endpoints.jwtSecret });
   for (const user of others) sockets.push(await connect(`${settings.url.replace('http', 'ws')}/v1/ws`, await auth.sign({ userId: user, roles: [] }), (frame) => {
     const sourceId = frame.type === 'notification' ? frame.notification?.source?.id : undefined;
     const at = sourceId === undefined ? undefined : sentAt.get(sourceId);
-    if (at !== undefined) latencies.push(performance.now() - at);
+    if (at !== undefined) { latencies.push(performance.now() - at); hops.frame.set(sourceId!, Date.now()); }
   }));
 
   // Warm-up: the first event of a partition meets a processor that has not
@@ -110,6 +125,7 @@ try {
       const e = event(others[i % OTHERS]!, `${settings.id}-probe-${i}`, 'Your report is ready');
       const value = await codec.encode(topics.events, e);
       sentAt.set(e.source_id, performance.now());
+      sentWall.set(e.source_id, Date.now());
       await probeProducer.send({ topic: topics.events, acks: -1, messages: [{ key: eventKey(e), value }] });
     }
   })();
@@ -133,6 +149,25 @@ try {
   console.log(`published ${EVENTS.toLocaleString('en')} in ${ms(published)} (${Math.round((EVENTS / published) * 1_000).toLocaleString('en')}/s)`);
   console.log(`other users: ${latencies.length} of ${sentAt.size} frames received; publish → frame p50 ${ms(quantile(latencies, 0.5))}, p95 ${ms(quantile(latencies, 0.95))}, `
     + `p99 ${ms(quantile(latencies, 0.99))}, max ${ms(latencies.length > 0 ? Math.max(...latencies) : Number.NaN)}`);
+  {
+    const split = (from: (id: string) => number | undefined, to: (id: string) => number | undefined): number[] =>
+      [...sentWall.keys()].flatMap((id) => { const a = from(id); const b = to(id); return a === undefined || b === undefined ? [] : [b - a]; });
+    const line = (name: string, xs: number[]): string => `${name} p50 ${ms(quantile(xs, 0.5))} p99 ${ms(quantile(xs, 0.99))}`;
+    console.log(`other users, by hop: ${[
+      line('publish → accepted', split((id) => sentWall.get(id), (id) => hops.accepted.get(id))),
+      line('accepted → inbox', split((id) => hops.accepted.get(id), (id) => hops.inbox.get(id))),
+      line('inbox → frame', split((id) => hops.inbox.get(id), (id) => hops.frame.get(id))),
+    ].join('; ')}`);
+    const bySecond = new Map<number, number[]>();
+    for (const [id, t0] of sentWall) { const f = hops.frame.get(id); if (f !== undefined) { const sec = Math.floor(Number(id.split('-').pop()) * PROBE_EVERY / 1000); bySecond.set(sec, [...(bySecond.get(sec) ?? []), f - t0]); } }
+    console.log(`max by second of the burst: ${[...bySecond].map(([sec, xs]) => `${sec}:${Math.max(...xs)}`).join(' ')}`);
+    // The probes whose frame came last, hop by hop.
+    const slow = [...sentWall.keys()].filter((id) => hops.frame.has(id)).sort((a, b) => (hops.frame.get(b)! - sentWall.get(b)!) - (hops.frame.get(a)! - sentWall.get(a)!)).slice(0, 12);
+    for (const id of slow) {
+      const t0 = sentWall.get(id)!;
+      console.log(`  slow probe ${id.split('-').pop()}: accepted +${hops.accepted.get(id)! - t0} inbox +${hops.inbox.get(id)! - t0} frame +${hops.frame.get(id)! - t0} ms`);
+    }
+  }
   console.log(child.exit ? `tidings: DIED (${describeExit(child)}) ${ms((diedAt ?? performance.now()) - started)} after the burst began` : 'tidings: stayed up');
   console.log(allAt !== undefined
     ? `postgres: all ${EVENTS.toLocaleString('en')} burst notifications stored ${ms(allAt)} after the first publish`
@@ -140,8 +175,9 @@ try {
   if (child.exit) console.log(lastOutput(child));
 } finally {
   for (const socket of sockets) socket.terminate();
-  await Promise.allSettled([burstProducer.disconnect(), probeProducer.disconnect(), db.end()]);
+  await Promise.allSettled([tap.disconnect(), burstProducer.disconnect(), probeProducer.disconnect(), db.end()]);
   await child.stop();
+  await settings.remove();
 }
 
 /** Partition of notification.accepted (keyed by user id) that `userId` lands on: kafkajs' default murmur2 partitioner. */

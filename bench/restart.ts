@@ -88,6 +88,7 @@ try {
   streaming = false;
   await Promise.allSettled([producer.disconnect(), admin.disconnect(), db.end()]);
   await child.stop();
+  await settings.remove();
 }
 
 /** Sends one event every 1/RATE s while `streaming`; records when each send began. */
