@@ -5,6 +5,9 @@
  */
 import { ConfigError } from './errors.ts';
 import { ROLE_TABLE, type Role } from './topology.ts';
+import { webhookSecretProblem } from './model/routing.ts';
+import { parseNetworks } from './channels/webhook/address-guard.ts';
+import type { Tiers } from './kafka/topics.ts';
 
 type Parser<T> = (raw: string) => T;
 
@@ -56,6 +59,23 @@ const url = (protocols: string[]): Parser<string> => (raw) => {
   return raw;
 };
 
+/** A duration: 250ms, 4s, 5m, 2h (ms when no unit). */
+export function parseDuration(raw: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw new Error(`"${raw}" is not a duration such as 250ms, 4s, 5m or 2h`);
+  const n = Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  if (n <= 0) throw new Error(`"${raw}" must be longer than 0`);
+  return n;
+}
+
+/** Delays between attempts: a comma list of durations, each at least as long as the one before. */
+const schedule: Parser<number[]> = (raw) => {
+  const delays = list(raw).map(parseDuration);
+  if (delays.length === 0) throw new Error('must list at least one delay');
+  if (delays.some((d, i) => i > 0 && d < delays[i - 1]!)) throw new Error('delays must not get shorter');
+  return delays;
+};
+
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw) => {
   if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
   return raw as T;
@@ -63,6 +83,12 @@ const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw) => {
 
 const secret = (minLength: number): Parser<string> => (raw) => {
   if (raw.length < minLength) throw new Error(`must be at least ${minLength} characters`);
+  return raw;
+};
+
+const webhookSecret: Parser<string> = (raw) => {
+  const problem = webhookSecretProblem(raw);
+  if (problem) throw new Error(problem);
   return raw;
 };
 
@@ -115,6 +141,17 @@ export const SETTINGS = {
   dedupeWindowHours: { env: 'TIDINGS_DEDUPE_WINDOW_HOURS', doc: 'Hours a source key is remembered: a repeat within them is a duplicate. Also the retention of notification.dedupe.', default: '168', parse: integer(1, 24 * 366) },
   globalWebhookUrl: { env: 'TIDINGS_GLOBAL_WEBHOOK_URL', doc: 'A webhook that receives every notification, whatever users chose (for example a team channel). Unset: none.', parse: url(['http:', 'https:']) },
   globalWebhookFormat: { env: 'TIDINGS_GLOBAL_WEBHOOK_FORMAT', doc: 'Payload of the global webhook: generic (Standard Webhooks JSON), discord, slack or teams.', default: 'generic', parse: oneOf(['generic', 'discord', 'slack', 'teams'] as const) },
+  globalWebhookSecret: { env: 'TIDINGS_GLOBAL_WEBHOOK_SECRET', doc: 'Standard Webhooks secret (`whsec_` and base64) the global webhook is signed with. Unset: its deliveries are not signed.', parse: webhookSecret },
+  webhookAllowedNetworks: { env: 'TIDINGS_WEBHOOK_ALLOWED_NETWORKS', doc: 'Comma list of CIDR networks webhooks may reach although their range is refused (loopback, private, link-local, CGNAT …), e.g. an internal receiver. Cloud metadata addresses stay refused. Default: none.', default: '', parse: parseNetworks },
+  webhookTimeoutMs: { env: 'TIDINGS_WEBHOOK_TIMEOUT_MS', doc: 'Milliseconds one webhook attempt may take, for endpoints that set no timeout of their own and for the global webhook (endpoints may set up to 60000).', default: '30000', parse: integer(100, 60_000) },
+  webhookInlineTimeoutMs: { env: 'TIDINGS_WEBHOOK_INLINE_TIMEOUT_MS', doc: 'Milliseconds the first attempt of a delivery, made as its command is read, may take before it counts as failed and is retried from the retry topics with the endpoint\'s own timeout: a slow endpoint cannot hold back the deliveries read with it.', default: '5000', parse: integer(10, 60_000) },
+  webhookRetrySchedule: { env: 'TIDINGS_WEBHOOK_RETRY_SCHEDULE', doc: 'Delays before the second, third … attempt of a webhook delivery; one retry topic per distinct delay (notification.delivery.webhook.retry.<delay>). Each delay gets ±20 % jitter. After the last, the delivery goes to notification.delivery.webhook.dlq.', default: '1s,2s,4s,8s,16s,32s,64s,128s,256s', parse: schedule },
+  webhookRetryAfterMaxMs: { env: 'TIDINGS_WEBHOOK_RETRY_AFTER_MAX_MS', doc: 'Longest Retry-After (of a 429 or 503) honoured; a longer one is cut to it.', default: '300000', parse: integer(0, 24 * 3_600_000) },
+  webhookConnectionsPerOrigin: { env: 'TIDINGS_WEBHOOK_CONNECTIONS_PER_ORIGIN', doc: 'Keep-alive connections the webhook sender opens to one origin at most.', default: '16', parse: integer(1, 1024) },
+  webhookMaxInFlightPerEndpoint: { env: 'TIDINGS_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT', doc: 'Attempts to one endpoint at once; a delivery that finds them all taken waits within its timeout, then is retried later.', default: '8', parse: integer(1, 1024) },
+  webhookCircuitOpenMs: { env: 'TIDINGS_WEBHOOK_CIRCUIT_OPEN_MS', doc: 'After an endpoint failed without an answer (timeout, refused connection), milliseconds during which first attempts to it are not made but sent to the retry topics at once; retries still try it.', default: '30000', parse: integer(0, 24 * 3_600_000) },
+  webhookDisableAfterMs: { env: 'TIDINGS_WEBHOOK_DISABLE_AFTER_MS', doc: 'An endpoint that has only failed for this long is disabled and its owner gets a webhook_failure notification (Svix: 5 days).', default: String(5 * 24 * 3_600_000), parse: integer(1, 366 * 24 * 3_600_000) },
+  webhookSecretGraceMs: { env: 'TIDINGS_WEBHOOK_SECRET_GRACE_MS', doc: 'After a secret rotation, milliseconds during which deliveries are signed with the old secret too.', default: String(24 * 3_600_000), parse: integer(0, 366 * 24 * 3_600_000) },
   jwtSecret: { env: 'TIDINGS_JWT_SECRET', doc: 'HS256 secret that signs the JWTs of browsers and API clients (32 characters or more). Required when every service is configured; unset with the local stack: a secret generated once under the stack folder.', parse: secret(32) },
   secretKey: { env: 'TIDINGS_SECRET_KEY', doc: 'Key that encrypts webhook signing secrets in Kafka and Postgres: 32 random bytes in base64 (`openssl rand -base64 32`). Required when every service is configured; unset with the local stack: a key generated once under the stack folder.', parse: key32 },
   jwtIssuer: { env: 'TIDINGS_JWT_ISSUER', doc: 'Expected "iss" of JWTs, when set.', parse: text },
@@ -187,4 +224,9 @@ export function processEnvironment(): NodeJS.ProcessEnv {
 /** Replaces a URL's password with *** for logs and error messages. */
 export function redactUrl(raw: string): string {
   return raw.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}
+
+/** The delay tiers of the retry topic families, from the retry schedules. */
+export function tiersOf(config: Config): Tiers {
+  return { deliveryWebhookRetry: config.webhookRetrySchedule };
 }

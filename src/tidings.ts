@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import nodemailer from 'nodemailer';
-import type { Config, Role } from './config.ts';
+import { tiersOf, type Config, type Role } from './config.ts';
 import type { Endpoints } from './endpoints.ts';
 import type { Logger } from './logger.ts';
 import { createAuthenticator } from './auth.ts';
@@ -23,6 +23,9 @@ import type { Recipient } from './model/routing.ts';
 import { routerProcessor } from './processors/router/adapter.ts';
 import { projectorProcessor } from './processors/projector/adapter.ts';
 import { gatewayProcessor } from './processors/gateway/adapter.ts';
+import { webhookProcessor, type Lane } from './processors/webhook/adapter.ts';
+import { createWebhookAgent } from './channels/webhook/agent.ts';
+import { createSender } from './channels/webhook/sender.ts';
 import { createConnections, type Connections } from './websocket/connections.ts';
 import { attachSocketServer } from './websocket/server.ts';
 import { WS_PATH } from './websocket/protocol.ts';
@@ -72,11 +75,12 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
 
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: `${config.kafkaClientId}-${instanceId}`, log });
   const dedupeWindowMs = config.dedupeWindowHours * 3_600_000;
-  const created = await ensureTopics(kafka, { prefix, partitions: config.partitions, replicationFactor: config.replicationFactor, retentionMs: { dedupe: dedupeWindowMs } });
+  const tiers = tiersOf(config);
+  const created = await ensureTopics(kafka, { prefix, partitions: config.partitions, replicationFactor: config.replicationFactor, retentionMs: { dedupe: dedupeWindowMs }, tiers });
   if (created.length > 0) log.info({ topics: created }, 'topics created');
 
   const codec = createCodec(endpoints.schemaRegistryUrl);
-  const ids = await codec.register(valueSchemas(topics));
+  const ids = await codec.register(valueSchemas(topics, undefined, tiers));
   log.info({ subjects: Object.fromEntries(ids) }, 'schemas registered');
 
   const publisher = await createPublisher(kafka, codec);
@@ -89,6 +93,17 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
   };
 
+  const agent = createWebhookAgent({ allowed: config.webhookAllowedNetworks, connectionsPerOrigin: config.webhookConnectionsPerOrigin, connectTimeoutMs: 10_000 });
+  const sender = createSender({
+    agent, secrets: createSecretBox(endpoints.secretKey), globalSecret: config.globalWebhookSecret,
+    maxInFlightPerEndpoint: config.webhookMaxInFlightPerEndpoint, circuitOpenMs: config.webhookCircuitOpenMs, userAgent: 'Tidings-Webhooks',
+  });
+  const webhookDeps = (lane: Lane) => ({
+    lane, kafka, codec, pool, topics, tiers, prefix, sender, log,
+    policy: { delays: config.webhookRetrySchedule, retryAfterMaxMs: config.webhookRetryAfterMaxMs },
+    inlineTimeoutMs: config.webhookInlineTimeoutMs, disableAfterMs: config.webhookDisableAfterMs,
+  });
+
   let directory: GlobalTable<Recipient> | undefined;
   // How each processor of src/topology.ts starts; which of them run is the roles' choice (processorsOf).
   const starters: Record<ProcessorName, () => Promise<RunningProcessor>> = {
@@ -97,10 +112,12 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
       return startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, directory, log }), runnerDeps);
     },
     router: () => {
-      const globalWebhook = config.globalWebhookUrl ? { url: config.globalWebhookUrl, format: config.globalWebhookFormat, secret_encrypted: null } : undefined;
+      const globalWebhook = config.globalWebhookUrl ? { url: config.globalWebhookUrl, format: config.globalWebhookFormat, timeoutMs: config.webhookTimeoutMs } : undefined;
       return startProcessor(routerProcessor({ kafka, codec, topics, prefix, globalWebhook, log }), runnerDeps);
     },
     projector: () => startProcessor(projectorProcessor({ pool, publisher, topics, prefix, afterCommit: failpoint(config, log) }), runnerDeps),
+    'webhook': () => startProcessor(webhookProcessor(webhookDeps('webhook')), runnerDeps),
+    'webhook-retry': () => startProcessor(webhookProcessor(webhookDeps('webhook-retry')), runnerDeps),
     gateway: async () => {
       const startAt = await endOffsets(kafka, topics.inbox);
       return startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt }), runnerDeps);
@@ -129,7 +146,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     await app.register(inboxRoutes, { pool, publisher, readsTopic: topics.reads });
     await app.register(preferenceRoutes, { publisher, pool, preferencesTopic: topics.preferences });
     await app.register(recipientRoutes, { publisher, pool, recipientsTopic: topics.recipients });
-    await app.register(webhookRoutes, { publisher, pool, secrets: createSecretBox(endpoints.secretKey), webhooksTopic: topics.webhooks });
+    await app.register(webhookRoutes, { publisher, pool, secrets: createSecretBox(endpoints.secretKey), webhooksTopic: topics.webhooks, defaultTimeoutMs: config.webhookTimeoutMs });
     await app.register(auditRoutes, { pool });
   }
   await app.ready();
@@ -164,6 +181,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
         await app.close();
         for (const p of [...processors].reverse()) await p.stop();
         await directory?.stop();
+        await agent.close();
         await publisher.disconnect();
         mail.close();
         await pool.end();

@@ -8,7 +8,7 @@
  *
  * Pure data: topics are keys of the registry in src/kafka/topics.ts.
  */
-import { TOPICS, type SchemaName, type SchemaTopic, type TopicKey, type TopicNames } from './kafka/topics.ts';
+import { TOPICS, tierTopics, type SchemaName, type SchemaTopic, type Tiers, type TopicKey, type TopicNames } from './kafka/topics.ts';
 
 /** How a processor writes its outputs, and so what it guarantees. */
 export type SinkKind = 'kafka-transaction' | 'postgres-transaction' | 'sockets';
@@ -41,6 +41,17 @@ export interface ProcessorDecl {
   readonly start: 'beginning' | 'end';
 }
 
+function webhookLane<T extends 'deliveryWebhook' | 'deliveryWebhookRetry'>(topic: T) {
+  return {
+    sources: [{ topic }],
+    sinks: ['deliveryResults', 'deliveryWebhookRetry', 'deliveryWebhookDlq', 'webhooks', 'events'],
+    deadLetters: 'deliveryWebhookDlq',
+    sink: 'kafka-transaction',
+    group: 'shared',
+    start: 'beginning',
+  } as const satisfies ProcessorDecl;
+}
+
 export const PROCESSORS = {
   dedupe: {
     sources: [{ topic: 'events' }],
@@ -62,15 +73,18 @@ export const PROCESSORS = {
     sources: [
       { topic: 'inbox' }, { topic: 'reads' },
       { topic: 'preferences', tombstones: true }, { topic: 'recipients', tombstones: true }, { topic: 'webhooks', tombstones: true },
-      { topic: 'audit' },
+      { topic: 'audit' }, { topic: 'deliveryResults' },
     ],
     sinks: [],
     deadLetters: 'acceptedDlq',
-    rows: ['notifications', 'preferences', 'recipients', 'webhooks', 'audit_log'],
+    rows: ['notifications', 'preferences', 'recipients', 'webhooks', 'audit_log', 'delivery_attempts', 'webhook_endpoint_stats'],
     sink: 'postgres-transaction',
     group: 'shared',
     start: 'beginning',
   },
+  // Two lanes of webhook delivery: first attempts, and the retry tiers (src/processors/webhook/adapter.ts).
+  webhook: webhookLane('deliveryWebhook'),
+  'webhook-retry': webhookLane('deliveryWebhookRetry'),
   gateway: {
     sources: [{ topic: 'inbox' }],
     sinks: [],
@@ -98,6 +112,7 @@ export const ROLE_TABLE = {
   dedupe: { processors: ['dedupe'] },
   router: { processors: ['router'] },
   projector: { processors: ['projector'] },
+  webhook: { processors: ['webhook', 'webhook-retry'] },
   gateway: { processors: ['gateway'], serves: 'WebSocket /v1/ws' },
 } as const satisfies Record<string, RoleDecl>;
 
@@ -129,9 +144,20 @@ export function groupId(processor: ProcessorName, prefix: string, instanceId?: s
   return `${shared}.${instanceId}`;
 }
 
-/** A processor's sources as the runner reads them: topic name, value schema, tombstones. */
-export function sourcesOf(processor: ProcessorName, names: TopicNames): { topic: string; schema: SchemaName; tombstones?: boolean }[] {
-  return PROCESSORS[processor].sources.map((s: SourceDecl) => ({ topic: names[s.topic], schema: TOPICS[s.topic].value, ...(s.tombstones ? { tombstones: true } : {}) }));
+/** How a registry key's topic is written in the topology: its name, or `<name>.<delay>` for a tiered family. */
+export function topicLabel(key: TopicKey, names: TopicNames): string {
+  return 'tiered' in TOPICS[key] ? `${names[key]}.<delay>` : names[key];
+}
+
+/** The topic names of a registry key: the topic, or each tier of a tiered family. */
+function namesOf(key: TopicKey, names: TopicNames, tiers: Tiers): string[] {
+  return 'tiered' in TOPICS[key] ? tierTopics(names, key, tiers) : [names[key]];
+}
+
+/** A processor's sources as the runner reads them: topic name, value schema, tombstones (each tier of a tiered source). */
+export function sourcesOf(processor: ProcessorName, names: TopicNames, tiers: Tiers = {}): { topic: string; schema: SchemaName; tombstones?: boolean }[] {
+  return PROCESSORS[processor].sources.flatMap((s: SourceDecl) => namesOf(s.topic, names, tiers)
+    .map((topic) => ({ topic, schema: TOPICS[s.topic].value, ...(s.tombstones ? { tombstones: true } : {}) })));
 }
 
 /** Whether a processor's group without offsets starts at the beginning of its sources (else at their end). */
@@ -141,7 +167,7 @@ export function fromBeginning(processor: ProcessorName): boolean {
 }
 
 /** The topic names a processor's sink may write: its sinks and its dead-letter topic. */
-export function sinkTopicsOf(processor: ProcessorName, names: TopicNames): string[] {
+export function sinkTopicsOf(processor: ProcessorName, names: TopicNames, tiers: Tiers = {}): string[] {
   const decl: ProcessorDecl = PROCESSORS[processor];
-  return [...decl.sinks, ...(decl.deadLetters ? [decl.deadLetters] : [])].map((key) => names[key]);
+  return [...decl.sinks, ...(decl.deadLetters ? [decl.deadLetters] : [])].flatMap((key) => namesOf(key, names, tiers));
 }

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Publisher } from '../kafka/publisher.ts';
-import { WEBHOOK_FORMATS, type WebhookEndpoint, type WebhookEndpoints, type WebhookFormat } from '../model/routing.ts';
+import { ENDPOINT_DEFAULTS, WEBHOOK_FORMATS, WEBHOOK_SECRET_PATTERN, WEBHOOK_TIMEOUT_MS, webhookSecretProblem, type WebhookEndpoint, type WebhookEndpoints, type WebhookFormat } from '../model/routing.ts';
 import { ValidationError } from '../errors.ts';
 import { requireRole } from './authenticate.ts';
 import type { Pool } from '../db/pool.ts';
@@ -23,6 +23,8 @@ export interface WebhookRoutesDeps {
   pool: Pool;
   secrets: SecretBox;
   webhooksTopic: string;
+  /** ms, for endpoints that set no timeout */
+  defaultTimeoutMs: number;
 }
 
 interface EndpointBody {
@@ -32,11 +34,14 @@ interface EndpointBody {
   secret?: string;
   enabled?: boolean;
   types?: string[];
+  headers?: Record<string, string>;
+  timeout_ms?: number;
 }
 
+/** Headers Tidings sets itself (or HTTP owns), which an endpoint may not set. */
+const RESERVED_HEADERS = /^(webhook-.*|content-type|content-length|host|connection|transfer-encoding|keep-alive|upgrade|te|trailer|expect|proxy-.*)$/i;
+
 export const MAX_ENDPOINTS = 20;
-/** Standard Webhooks: "whsec_" and the base64 of 24 to 64 random bytes. */
-const SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]{32,88}={0,2}$';
 
 const endpointSchema = {
   type: 'object',
@@ -46,9 +51,15 @@ const endpointSchema = {
     id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
     url: { type: 'string', maxLength: 2048 },
     format: { type: 'string', enum: WEBHOOK_FORMATS, default: 'generic' },
-    secret: { type: 'string', pattern: SECRET_PATTERN, description: 'Standard Webhooks signing secret (generic format only); generated when left out.' },
+    secret: { type: 'string', pattern: WEBHOOK_SECRET_PATTERN, description: 'Standard Webhooks signing secret (generic format only); generated when left out.' },
     enabled: { type: 'boolean', default: true },
     types: { type: 'array', maxItems: 200, items: { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,99}$' }, description: 'Notification types sent to it; empty or left out for all.' },
+    headers: {
+      type: 'object', maxProperties: 20, description: 'Extra HTTP headers sent with every delivery (not webhook-*, content-type or hop-by-hop headers).',
+      propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$" },
+      additionalProperties: { type: 'string', maxLength: 1024, pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$' },
+    },
+    timeout_ms: { type: 'integer', minimum: 100, maximum: WEBHOOK_TIMEOUT_MS.max, description: `Milliseconds one attempt may take (default ${WEBHOOK_TIMEOUT_MS.default}).` },
   },
 } as const;
 
@@ -72,7 +83,12 @@ export function endpointProblems(endpoints: readonly EndpointBody[]): string[] {
     }
     if (url && url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`endpoints[${i}].url: must be http or https, not ${url.protocol}`);
     if (url && (url.username || url.password)) problems.push(`endpoints[${i}].url: must not carry credentials; generic endpoints are signed instead`);
+    const secretProblem = e.secret === undefined ? undefined : webhookSecretProblem(e.secret);
+    if (secretProblem) problems.push(`endpoints[${i}].secret: ${secretProblem}`);
     if (e.secret !== undefined && (e.format ?? 'generic') !== 'generic') problems.push(`endpoints[${i}].secret: only generic endpoints are signed; ${e.format} carries its credential in the URL`);
+    for (const name of Object.keys(e.headers ?? {})) {
+      if (RESERVED_HEADERS.test(name)) problems.push(`endpoints[${i}].headers: ${name} is set by Tidings or by HTTP itself`);
+    }
   });
   return problems;
 }
@@ -98,22 +114,30 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDep
     const userId = request.principal!.userId;
     const problems = endpointProblems(request.body.endpoints);
     if (problems.length > 0) throw new ValidationError(problems);
-    const current = new Map((await listWebhooks(deps.pool, userId)).map((r) => [r.endpoint_id, r.secret_encrypted]));
+    const current = new Map((await listWebhooks(deps.pool, userId)).map((r) => [r.endpoint_id, r]));
     const shown: Record<string, string> = {};
     const endpoints: WebhookEndpoint[] = request.body.endpoints.map((e) => {
       const format = e.format ?? 'generic';
       let sealed: string | null = null;
+      let previous: Pick<WebhookEndpoint, 'previous_secret_encrypted' | 'previous_secret_expires_at'> = { previous_secret_encrypted: null, previous_secret_expires_at: null };
       if (format === 'generic') {
-        const kept = e.secret === undefined ? current.get(e.id) : undefined;
+        const before = current.get(e.id);
+        const kept = e.secret === undefined ? before?.secret_encrypted : undefined;
         if (kept) {
           sealed = kept;
+          // A rotation's grace period outlives edits of the endpoint's other fields.
+          previous = { previous_secret_encrypted: before?.previous_secret_encrypted ?? null, previous_secret_expires_at: before?.previous_secret_expires_at ?? null };
         } else {
           const secret = e.secret ?? generateSecret();
           if (e.secret === undefined) shown[e.id] = secret;
           sealed = deps.secrets.seal(secret, webhookSecretContext(userId, e.id));
         }
       }
-      return { id: e.id, url: e.url, format, secret_encrypted: sealed, enabled: e.enabled ?? true, types: e.types ?? [] };
+      return {
+        ...ENDPOINT_DEFAULTS, ...previous,
+        id: e.id, url: e.url, format, secret_encrypted: sealed, enabled: e.enabled ?? true, types: e.types ?? [],
+        headers: e.headers ?? {}, timeout_ms: e.timeout_ms ?? deps.defaultTimeoutMs,
+      };
     });
     const value: WebhookEndpoints = { user_id: userId, endpoints, updated_at: Date.now() };
     await deps.publisher.publish(deps.webhooksTopic, userId, value);

@@ -1,7 +1,7 @@
 /** `tidings topology`: prints the declared topology (src/topology.ts): sources → processor → sinks, with group ids. Needs no service. */
 import type { Config } from '../config.ts';
 import { topicNames } from '../kafka/topics.ts';
-import { groupId, PROCESSORS, ROLE_TABLE, SINK_KINDS, type ProcessorDecl, type ProcessorName, type Role, type RoleDecl } from '../topology.ts';
+import { groupId, PROCESSORS, ROLE_TABLE, SINK_KINDS, topicLabel, type ProcessorDecl, type ProcessorName, type Role, type RoleDecl } from '../topology.ts';
 
 /** The lines `tidings topology` prints for a topic prefix; a per-instance group shows `instanceId` (a placeholder when unset). */
 export function formatTopology(prefix: string, instanceId = '<instance id>'): string[] {
@@ -20,8 +20,8 @@ export function formatTopology(prefix: string, instanceId = '<instance id>'): st
 function formatProcessor(processor: ProcessorName, prefix: string, instanceId: string): string[] {
   const names = topicNames(prefix);
   const decl: ProcessorDecl = PROCESSORS[processor];
-  const sources = decl.sources.map((s) => `${names[s.topic]}${s.tombstones ? ' (tombstones)' : ''}`);
-  const sinks = [...decl.sinks.map((key) => names[key]), ...(decl.rows ?? []).map((table) => `table ${table}`), ...(decl.sink === 'sockets' ? ['WebSocket frames'] : [])];
+  const sources = decl.sources.map((s) => `${topicLabel(s.topic, names)}${s.tombstones ? ' (tombstones)' : ''}`);
+  const sinks = [...decl.sinks.map((key) => topicLabel(key, names)), ...(decl.rows ?? []).map((table) => `table ${table}`), ...(decl.sink === 'sockets' ? ['WebSocket frames'] : [])];
   const kind = SINK_KINDS[decl.sink];
   const line = (label: string, text: string) => `    ${label.padEnd(13)}${text}`;
   return [

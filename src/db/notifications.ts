@@ -37,7 +37,13 @@ export async function insertNotification(client: Client, n: Notification, at: { 
     `insert into notifications (id, user_id, type, category, severity, title, message, data, action_url,
        source_type, source_id, source_key, event_id, occurred_at, created_at, delivery, kafka_partition, kafka_offset)
      values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, to_timestamp($14 / 1000.0), to_timestamp($15 / 1000.0),
-       '{"in_app": "accepted"}'::jsonb, $16, $17)
+       '{"in_app": "accepted"}'::jsonb || coalesce((
+         -- Results that were projected before the notification itself (another topic): the latest per channel.
+         select jsonb_object_agg(k, v) from (
+           select distinct on (channel, endpoint_id) case when endpoint_id is null then channel else channel || ':' || endpoint_id end as k,
+             jsonb_build_object('outcome', outcome, 'attempt', attempt, 'status', status, 'at', at) as v
+           from delivery_attempts where notification_id = $1::uuid order by channel, endpoint_id, at desc, attempt desc) latest), '{}'::jsonb),
+       $16, $17)
      on conflict (id) do nothing`,
     [n.id, n.user_id, n.type, n.category, n.severity, n.title, n.message, n.data, n.action_url,
       n.source_type, n.source_id, n.source_key, n.event_id, n.occurred_at, n.created_at, at.partition, at.offset],

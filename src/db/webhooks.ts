@@ -10,14 +10,28 @@ export interface WebhookRow {
   secret_encrypted: string | null;
   enabled: boolean;
   types: string[];
+  headers: Record<string, string>;
+  timeout_ms: number;
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: number | null;
+  disabled_reason: string | null;
   updated_at: Date;
 }
+
+const COLUMNS = `endpoint_id, url, format, secret_encrypted, enabled, types, headers, timeout_ms, previous_secret_encrypted,
+  (extract(epoch from previous_secret_expires_at) * 1000)::float8 as previous_secret_expires_at, disabled_reason, updated_at`;
 
 /** A user's webhook endpoints as projected, secrets still sealed. */
 export async function listWebhooks(pool: Pool, userId: string): Promise<WebhookRow[]> {
   const result = await pool.query<WebhookRow>(
-    'select endpoint_id, url, format, secret_encrypted, enabled, types, updated_at from user_webhooks where user_id = $1 order by endpoint_id', [userId]);
+    `select ${COLUMNS} from user_webhooks where user_id = $1 order by endpoint_id`, [userId]);
   return result.rows;
+}
+
+/** One endpoint of a user as projected, or undefined. */
+export async function findWebhook(pool: Pool, userId: string, endpointId: string): Promise<WebhookRow | undefined> {
+  const result = await pool.query<WebhookRow>(`select ${COLUMNS} from user_webhooks where user_id = $1 and endpoint_id = $2`, [userId, endpointId]);
+  return result.rows[0];
 }
 
 /** Replaces the user's endpoints with the set from the log; a tombstone (null) deletes them. */
@@ -25,8 +39,11 @@ export async function putWebhooks(client: Client, userId: string, value: Webhook
   await client.query('delete from user_webhooks where user_id = $1', [userId]);
   for (const e of value?.endpoints ?? []) {
     await client.query(
-      `insert into user_webhooks (user_id, endpoint_id, url, format, secret_encrypted, enabled, types, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [userId, e.id, e.url, e.format, e.secret_encrypted, e.enabled, e.types, new Date(value?.updated_at ?? 0)],
+      `insert into user_webhooks (user_id, endpoint_id, url, format, secret_encrypted, enabled, types, headers, timeout_ms,
+         previous_secret_encrypted, previous_secret_expires_at, disabled_reason, updated_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [userId, e.id, e.url, e.format, e.secret_encrypted, e.enabled, e.types, JSON.stringify(e.headers), e.timeout_ms, e.previous_secret_encrypted,
+        e.previous_secret_expires_at === null ? null : new Date(e.previous_secret_expires_at), e.disabled_reason, new Date(value?.updated_at ?? 0)],
     );
   }
 }

@@ -6,7 +6,7 @@ import kafkajs, { Kafka, logLevel, Partitioners, type Admin, type PartitionMetad
 import { errorKind, TransientError } from '../errors.ts';
 import { withRetry } from './retry.ts';
 import type { Logger } from '../logger.ts';
-import { TOPICS, topicConfig, topicNames, type TopicKey, type TopicNames } from './topics.ts';
+import { TOPICS, allTopics, topicConfig, topicNames, type TopicKey, type TopicNames, type Tiers } from './topics.ts';
 
 export type { Kafka };
 
@@ -153,6 +153,8 @@ export interface TopicLayout {
   replicationFactor: number;
   /** ms; retention of particular topics instead of the registry's */
   retentionMs?: Partial<Record<TopicKey, number>>;
+  /** delays of the tiered topic families (retry schedules) */
+  tiers?: Tiers;
 }
 
 /**
@@ -165,15 +167,15 @@ export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<s
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = (Object.keys(TOPICS) as TopicKey[]).filter((key) => !existing.has(names[key]));
+    const missing = allTopics(names, layout.tiers ?? {}).filter(({ name }) => !existing.has(name));
     if (missing.length === 0) return [];
-    await createTopicsAndWait(admin, missing.map((key) => ({
-      topic: names[key],
+    await createTopicsAndWait(admin, missing.map(({ key, name }) => ({
+      topic: name,
       numPartitions: layout.partitions,
       replicationFactor: layout.replicationFactor,
       configEntries: topicConfig(TOPICS[key], layout.retentionMs?.[key]),
     })));
-    return missing.map((key) => names[key]);
+    return missing.map(({ name }) => name);
   } finally {
     await admin.disconnect();
   }

@@ -35,6 +35,13 @@ export interface ProcessorSpec<O extends Output, S = undefined> {
   state?: ProcessorState<S, O>;
   /** start from the beginning of the log when the group has no offsets (false: from the end) */
   fromBeginning: boolean;
+  /**
+   * When a record may be processed (ms since the epoch; undefined: now). A
+   * record not yet due waits, and every record after it on its partition: the
+   * partition is paused until then, so the group keeps its heartbeats and the
+   * other partitions flow (retry topics).
+   */
+  dueAt?(record: { topic: string; headers: Readonly<Record<string, string>> }): number | undefined;
 }
 
 export interface RunnerDeps {
@@ -148,8 +155,11 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     }
   });
 
+  // Batches of one partition number wait for each other when they share state; a stateless processor runs topics side by side.
   const serial = partitionSerialiser();
-  const handleBatch = (payload: EachBatchPayload) => serial(payload.batch.partition, async () => {
+  const serialKey = (batch: EachBatchPayload['batch']) => (spec.state ? String(batch.partition) : `${batch.topic}:${batch.partition}`);
+  const resumeTimers = new Set<NodeJS.Timeout>();
+  const handleBatch = (payload: EachBatchPayload) => serial(serialKey(payload.batch), async () => {
     try {
       await processBatch(payload);
     } catch (err) {
@@ -159,7 +169,7 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     }
   });
 
-  const processBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload) => {
+  const processBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, pause }: EachBatchPayload) => {
     // kafkajs sends a heartbeat only when one is due; a failed one (a rebalance) is noticed at the end of the batch.
     const keepAlive = () => { heartbeat().catch(() => undefined); };
     memberHeartbeat = keepAlive;
@@ -169,13 +179,31 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     // kafkajs fetches again only when every batch of the last fetch is done, so
     // one partition's long batch (a burst for one user) would hold back every
     // other partition. A batch takes a bounded share; the rest is fetched again.
-    const share = boundedShare(batch.messages);
+    const { ready: share, waitUntil } = dueShare(batch.topic, boundedShare(batch.messages));
+    if (waitUntil !== undefined) {
+      // The rest is fetched again once the partition is resumed.
+      const resume = pause();
+      const timer = setTimeout(() => { resumeTimers.delete(timer); resume(); }, Math.max(0, waitUntil - clock()));
+      resumeTimers.add(timer);
+    }
+    if (share.length === 0) return;
     await writeRange(batch.topic, batch.partition, share, go, keepAlive);
     const last = share[share.length - 1];
     if (!last || !go()) return;
     resolveOffset(last.offset);
     if (spec.sink.offsets === 'after-apply') await commitOffsetsIfNecessary();
     await heartbeat();
+  };
+
+  /** The records that are due, up to the first that is not, and when that one is. */
+  const dueShare = (topic: string, messages: readonly KafkaMessage[]): { ready: readonly KafkaMessage[]; waitUntil?: number } => {
+    if (!spec.dueAt) return { ready: messages };
+    const now = clock();
+    for (let i = 0; i < messages.length; i++) {
+      const due = spec.dueAt({ topic, headers: headerStrings(messages[i]!.headers) });
+      if (due !== undefined && due > now) return { ready: messages.slice(0, i), waitUntil: due };
+    }
+    return { ready: messages };
   };
 
   /**
@@ -290,6 +318,8 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     ready,
     async stop() {
       stopping = true;
+      for (const timer of resumeTimers) clearTimeout(timer);
+      resumeTimers.clear();
       // disconnect lets the in-flight batch finish, then leaves the group.
       await consumer.disconnect();
       await spec.sink.close();
@@ -315,8 +345,8 @@ const PARTITIONS_IN_FLIGHT = 12;
  * notification.preferences p0 must never run beside one of
  * notification.accepted p0; batches of other partitions may.
  */
-export function partitionSerialiser(): <T>(partition: number, work: () => Promise<T>) => Promise<T> {
-  const tails = new Map<number, Promise<unknown>>();
+export function partitionSerialiser(): <T>(partition: number | string, work: () => Promise<T>) => Promise<T> {
+  const tails = new Map<number | string, Promise<unknown>>();
   return async (partition, work) => {
     const before = tails.get(partition) ?? Promise.resolve();
     const run = before.then(work, work);

@@ -10,7 +10,7 @@
  */
 import type { DedupeEntry } from '../model/dedupe-entry.ts';
 import type { Notification, NotificationEvent } from '../model/notification.ts';
-import type { AuditEvent, DeliveryCommand, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../model/routing.ts';
+import type { AuditEvent, DeliveryCommand, DeliveryResult, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../model/routing.ts';
 
 const DAY = 24 * 60 * 60 * 1000; // ms
 
@@ -31,6 +31,7 @@ export const SCHEMAS = {
   Recipient: schema<Recipient>('recipient.avsc'),
   WebhookEndpoints: schema<WebhookEndpoints>('webhook-endpoints.avsc'),
   DeliveryCommand: schema<DeliveryCommand>('delivery-command.avsc'),
+  DeliveryResult: schema<DeliveryResult>('delivery-result.avsc'),
   AuditEvent: schema<AuditEvent>('audit-event.avsc'),
   ReadEvent: schema<ReadEvent>('read-event.avsc'),
 } as const;
@@ -51,6 +52,12 @@ export interface TopicSpec {
   /** ms; -1 keeps records forever */
   readonly retentionMs: number;
   readonly doc: string;
+  /**
+   * A family of topics, one per delay tier of a retry schedule, named
+   * `<name>.<delay>` (e.g. notification.delivery.webhook.retry.4s); the
+   * schedule is configuration, so the names are known once it is (tierTopics).
+   */
+  readonly tiered?: true;
 }
 
 export const TOPICS = {
@@ -65,7 +72,9 @@ export const TOPICS = {
   webhooks: { base: 'notification.webhooks', key: 'user_id', value: 'WebhookEndpoints', cleanup: 'compact', retentionMs: -1, doc: 'webhook endpoints, secrets encrypted' },
   deliveryEmail: { base: 'notification.delivery.email', key: 'user_id', value: 'DeliveryCommand', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'e-mail delivery commands' },
   deliveryWebhook: { base: 'notification.delivery.webhook', key: 'user_id', value: 'DeliveryCommand', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'webhook delivery commands' },
-  deliveryResults: { base: 'notification.delivery.results', key: 'user_id', value: 'not yet defined', cleanup: 'delete', retentionMs: 30 * DAY, doc: 'delivery attempt outcomes' },
+  deliveryWebhookRetry: { base: 'notification.delivery.webhook.retry', key: 'user_id', value: 'DeliveryCommand', cleanup: 'delete', retentionMs: 7 * DAY, tiered: true, doc: 'webhook deliveries waiting for their next attempt, one topic per delay of the retry schedule; due time and attempt in headers' },
+  deliveryWebhookDlq: { base: 'notification.delivery.webhook.dlq', key: 'user_id', value: 'DeliveryCommand', cleanup: 'delete', retentionMs: 90 * DAY, doc: 'webhook deliveries that failed their last attempt or cannot succeed, reason, status and attempts in headers' },
+  deliveryResults: { base: 'notification.delivery.results', key: 'user_id', value: 'DeliveryResult', cleanup: 'delete', retentionMs: 30 * DAY, doc: 'delivery attempt outcomes' },
   reads: { base: 'notification.reads', key: 'user_id', value: 'ReadEvent', cleanup: 'delete', retentionMs: -1, doc: 'read / read-all / archive' },
   scheduled: { base: 'notification.scheduled', key: 'timer key', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'changelog of the timer store' },
   audit: { base: 'notification.audit', key: 'user_id', value: 'AuditEvent', cleanup: 'delete', retentionMs: -1, doc: 'security events for the audit log' },
@@ -91,12 +100,35 @@ export function isSchemaName(value: string): value is SchemaName {
   return Object.hasOwn(SCHEMAS, value);
 }
 
+/** The delays (ms) of each tiered topic family, from the retry schedules in the configuration. */
+export type Tiers = Readonly<Partial<Record<TopicKey, readonly number[]>>>;
+
+/** A delay as a topic name suffix: 250ms, 4s, 5m, 2h. */
+export function delayLabel(ms: number): string {
+  if (!Number.isInteger(ms) || ms <= 0) throw new RangeError(`a delay tier must be a positive whole number of ms, got ${ms}`);
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/** The topics of a tiered family, one per delay, in the order of the delays (duplicates once). */
+export function tierTopics<K extends TopicKey>(names: TopicNames, key: K, tiers: Tiers): TopicName<K>[] {
+  if (!('tiered' in TOPICS[key])) throw new TypeError(`${key} is not a tiered topic family`);
+  return [...new Set((tiers[key] ?? []).map((ms) => `${names[key]}.${delayLabel(ms)}`))];
+}
+
+/** Every topic name of a deployment: each topic, and each tier of the tiered families. */
+export function allTopics(names: TopicNames, tiers: Tiers): { key: TopicKey; name: string }[] {
+  return (Object.keys(TOPICS) as TopicKey[]).flatMap((key) => ('tiered' in TOPICS[key]
+    ? tierTopics(names, key, tiers).map((name) => ({ key, name }))
+    : [{ key, name: names[key] }]));
+}
+
 /** The topics of `keys` (every topic with a schema when omitted) with their value schemas, as the codec registers them. */
-export function valueSchemas(names: TopicNames, keys?: readonly SchemaTopic[]): { topic: string; schema: SchemaName }[] {
-  const chosen = keys ?? (Object.keys(TOPICS) as TopicKey[]);
-  return chosen.flatMap((key) => {
+export function valueSchemas(names: TopicNames, keys?: readonly SchemaTopic[], tiers: Tiers = {}): { topic: string; schema: SchemaName }[] {
+  const chosen = new Set<TopicKey>(keys ?? (Object.keys(TOPICS) as TopicKey[]));
+  return allTopics(names, tiers).flatMap(({ key, name }) => {
     const value: string = TOPICS[key].value;
-    return isSchemaName(value) ? [{ topic: names[key], schema: value }] : [];
+    return chosen.has(key) && isSchemaName(value) ? [{ topic: name, schema: value }] : [];
   });
 }
 

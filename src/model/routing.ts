@@ -40,6 +40,42 @@ export interface WebhookEndpoint {
   enabled: boolean;
   /** types sent to it; empty for all */
   types: string[];
+  /** extra HTTP headers sent with every delivery */
+  headers: Record<string, string>;
+  /** ms one attempt may take */
+  timeout_ms: number;
+  /** the secret before the last rotation, still signed with until `previous_secret_expires_at` (ms) */
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: number | null;
+  /** why Tidings turned it off (410 Gone, failing for too long) */
+  disabled_reason: string | null;
+}
+
+/** Standard Webhooks: "whsec_" and the padded base64 of 24 to 64 random bytes (65 still passes the pattern; webhookSecretProblem says so). */
+export const WEBHOOK_SECRET_PATTERN = '^whsec_(?:[A-Za-z0-9+/]{4}){8,21}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$';
+
+/** Why `secret` is not a Standard Webhooks secret Tidings can sign with, or undefined. */
+export function webhookSecretProblem(secret: string): string | undefined {
+  if (!new RegExp(WEBHOOK_SECRET_PATTERN).test(secret)) return 'must be "whsec_" and the padded base64 of 24 to 64 random bytes';
+  const bytes = Buffer.from(secret.slice('whsec_'.length), 'base64').length;
+  return bytes > 64 ? `holds ${bytes} bytes; at most 64` : undefined;
+}
+
+/** ms: an attempt's time limit unless the endpoint sets one, and the most it may set (the seed's 30 s and 60 s) */
+export const WEBHOOK_TIMEOUT_MS = { default: 30_000, max: 60_000 } as const;
+
+/** The fields of an endpoint that the API and the router fill in when nobody set them. */
+export const ENDPOINT_DEFAULTS = {
+  headers: {}, timeout_ms: WEBHOOK_TIMEOUT_MS.default, previous_secret_encrypted: null, previous_secret_expires_at: null, disabled_reason: null,
+} as const satisfies Partial<WebhookEndpoint>;
+
+/** Where a delivery to `endpoint` goes, as the endpoint is now. */
+export function webhookTarget(endpoint: WebhookEndpoint): WebhookTarget {
+  return {
+    endpoint_id: endpoint.id, url: endpoint.url, format: endpoint.format, secret_encrypted: endpoint.secret_encrypted, global: false,
+    headers: endpoint.headers, timeout_ms: endpoint.timeout_ms,
+    previous_secret_encrypted: endpoint.previous_secret_encrypted, previous_secret_expires_at: endpoint.previous_secret_expires_at,
+  };
 }
 
 /** notification.webhooks */
@@ -49,13 +85,53 @@ export interface WebhookEndpoints {
   updated_at: number;
 }
 
+/** Where a webhook delivery goes, as the endpoint was when the notification was routed. */
+export interface WebhookTarget {
+  endpoint_id: string;
+  url: string;
+  format: WebhookFormat;
+  secret_encrypted: string | null;
+  /** the operator's global webhook (signed with its configured secret) */
+  global: boolean;
+  headers: Record<string, string>;
+  /** ms */
+  timeout_ms: number;
+  previous_secret_encrypted: string | null;
+  /** ms */
+  previous_secret_expires_at: number | null;
+}
+
+export type Channel = 'email' | 'webhook';
+export const DELIVERY_OUTCOMES = ['sent', 'failed', 'retrying', 'dead', 'skipped'] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+
+/** notification.delivery.results: one attempt's outcome */
+export interface DeliveryResult {
+  delivery_id: string;
+  notification_id: string;
+  user_id: string;
+  channel: Channel;
+  /** 'global' for the global webhook; null for e-mail */
+  endpoint_id: string | null;
+  attempt: number;
+  outcome: DeliveryOutcome;
+  /** HTTP status or SMTP reply code */
+  status: number | null;
+  error: string | null;
+  latency_ms: number | null;
+  /** ms; when the next attempt is due, for 'retrying' */
+  next_attempt_at: number | null;
+  /** ms */
+  at: number;
+}
+
 /** notification.delivery.email / .webhook */
 export interface DeliveryCommand {
   delivery_id: string;
-  channel: 'email' | 'webhook';
+  channel: Channel;
   user_id: string;
   email: { address: string; display_name: string | null; locale: string } | null;
-  webhook: { endpoint_id: string; url: string; format: WebhookFormat; secret_encrypted: string | null; global: boolean } | null;
+  webhook: WebhookTarget | null;
   attempt: number;
   notification: Notification;
   created_at: number;

@@ -5,6 +5,7 @@
  * the in-app preference does to the inbox and the WebSocket.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENDPOINT_DEFAULTS } from '../../src/model/routing.ts';
 import { randomUUID } from 'node:crypto';
 import { createCodec } from '../../src/kafka/codec.ts';
 import type { SchemaName } from '../../src/kafka/topics.ts';
@@ -77,9 +78,9 @@ describe('routing', () => {
   it('sends to a user\'s webhook endpoints that take the type, and skips e-mail without an address', async () => {
     const bob = `bob-${randomUUID()}`;
     const endpoints: WebhookEndpoints = { user_id: bob, updated_at: Date.now(), endpoints: [
-      { id: 'all', url: 'https://bob.example.test/all', format: 'generic', secret_encrypted: null, enabled: true, types: [] },
-      { id: 'jobs', url: 'https://bob.example.test/jobs', format: 'discord', secret_encrypted: null, enabled: true, types: ['job_failed'] },
-      { id: 'off', url: 'https://bob.example.test/off', format: 'teams', secret_encrypted: null, enabled: false, types: [] },
+      { ...ENDPOINT_DEFAULTS, id: 'all', url: 'https://bob.example.test/all', format: 'generic', secret_encrypted: null, enabled: true, types: [] },
+      { ...ENDPOINT_DEFAULTS, id: 'jobs', url: 'https://bob.example.test/jobs', format: 'discord', secret_encrypted: null, enabled: true, types: ['job_failed'] },
+      { ...ENDPOINT_DEFAULTS, id: 'off', url: 'https://bob.example.test/off', format: 'teams', secret_encrypted: null, enabled: false, types: [] },
     ] };
     await h.tidings.publisher.publish(h.tidings.topics.webhooks, bob, endpoints);
     await waitForConsumed(h, 'router', h.tidings.topics.webhooks);

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).problems).toEqual([
       'TIDINGS_HTTP_PORT must be an integer, got "eighty"',
-      'TIDINGS_ROLES must be one of ingest, api, dedupe, router, projector, gateway, got "mailer"',
+      'TIDINGS_ROLES must be one of ingest, api, dedupe, router, projector, webhook, gateway, got "mailer"',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
       'KAFKA_BROKERS "localhost" is not host:port',
       'DATABASE_URL must use postgres: or postgresql:, got mysql:',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ENDPOINT_DEFAULTS } from '../../src/model/routing.ts';
 import { decideRouter, type RouterState } from '../../src/processors/router/decide.ts';
 import type { DecideContext } from '../../src/processor.ts';
 import type { Notification } from '../../src/model/notification.ts';
@@ -63,10 +64,10 @@ describe('decideRouter', () => {
 
   it('given webhook endpoints, when routed, then every enabled endpoint taking the type gets one command', () => {
     const state = given({ recipient: alice, webhooks: hooks(
-      { id: 'all', url: 'https://a', format: 'generic', secret_encrypted: 'x', enabled: true, types: [] },
-      { id: 'jobs', url: 'https://b', format: 'slack', secret_encrypted: null, enabled: true, types: ['job_failed'] },
-      { id: 'agents', url: 'https://c', format: 'slack', secret_encrypted: null, enabled: true, types: ['agent_offline'] },
-      { id: 'off', url: 'https://d', format: 'teams', secret_encrypted: null, enabled: false, types: [] },
+      { ...ENDPOINT_DEFAULTS, id: 'all', url: 'https://a', format: 'generic', secret_encrypted: 'x', enabled: true, types: [] },
+      { ...ENDPOINT_DEFAULTS, id: 'jobs', url: 'https://b', format: 'slack', secret_encrypted: null, enabled: true, types: ['job_failed'] },
+      { ...ENDPOINT_DEFAULTS, id: 'agents', url: 'https://c', format: 'slack', secret_encrypted: null, enabled: true, types: ['agent_offline'] },
+      { ...ENDPOINT_DEFAULTS, id: 'off', url: 'https://d', format: 'teams', secret_encrypted: null, enabled: false, types: [] },
     ) });
     const outputs = decideRouter({ kind: 'notification', notification: notification() }, state, ctx);
     expect(summary(outputs)).toEqual(['inbox n1', 'deliver email', 'deliver webhook:all', 'deliver webhook:jobs']);
@@ -77,12 +78,15 @@ describe('decideRouter', () => {
     const state = given({
       recipient: alice,
       preferences: prefs({ type: 'job_failed', in_app: true, email: true, webhook: false }),
-      webhooks: hooks({ id: 'all', url: 'https://a', format: 'generic', secret_encrypted: null, enabled: true, types: [] }),
-      globalWebhook: { url: 'https://ops', format: 'discord', secret_encrypted: null },
+      webhooks: hooks({ ...ENDPOINT_DEFAULTS, id: 'all', url: 'https://a', format: 'generic', secret_encrypted: null, enabled: true, types: [] }),
+      globalWebhook: { url: 'https://ops', format: 'discord', timeoutMs: 30_000 },
     });
     const outputs = decideRouter({ kind: 'notification', notification: notification() }, state, ctx);
     expect(summary(outputs)).toEqual(['inbox n1', 'deliver email', 'deliver webhook:global']);
-    expect(outputs[2]?.kind === 'deliver' && outputs[2].command.webhook).toEqual({ endpoint_id: 'global', url: 'https://ops', format: 'discord', secret_encrypted: null, global: true });
+    expect(outputs[2]?.kind === 'deliver' && outputs[2].command.webhook).toEqual({
+      endpoint_id: 'global', url: 'https://ops', format: 'discord', secret_encrypted: null, global: true,
+      headers: {}, timeout_ms: 30_000, previous_secret_encrypted: null, previous_secret_expires_at: null,
+    });
   });
 
   it('given in-app on (the type\'s default), when routed, then the notification itself goes to the inbox', () => {
@@ -100,7 +104,7 @@ describe('decideRouter', () => {
     const state = given({
       recipient: alice,
       preferences: prefs({ type: 'job_failed', in_app: false, email: true, webhook: true }),
-      webhooks: hooks({ id: 'all', url: 'https://a', format: 'generic', secret_encrypted: null, enabled: true, types: [] }),
+      webhooks: hooks({ ...ENDPOINT_DEFAULTS, id: 'all', url: 'https://a', format: 'generic', secret_encrypted: null, enabled: true, types: [] }),
     });
     const outputs = decideRouter({ kind: 'notification', notification: notification() }, state, ctx);
     expect(summary(outputs)).toEqual(['skipped in_app: turned off by the user', 'deliver email', 'deliver webhook:all']);

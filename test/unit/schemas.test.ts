@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { ENDPOINT_DEFAULTS } from '../../src/model/routing.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import type avro from 'avsc';
 import { avroType, readSchema, schemaViolations } from '../../src/kafka/codec.ts';
-import { SCHEMAS, TOPICS, topicNames, valueSchemas, type SchemaName, type SchemaValue } from '../../src/kafka/topics.ts';
+import { SCHEMAS, TOPICS, delayLabel, topicNames, valueSchemas, type SchemaName, type SchemaValue } from '../../src/kafka/topics.ts';
 import { SEVERITIES } from '../../src/model/notification.ts';
 import { WEBHOOK_FORMATS } from '../../src/model/routing.ts';
 
@@ -28,18 +29,25 @@ const SAMPLES: { [N in SchemaName]: SchemaValue<N> } = {
   Recipient: { user_id: 'u-1', email: 'u1@example.test', display_name: 'U One', locale: 'en', time_zone: 'UTC', roles: ['admin'], topics: ['releases'], updated_at: 1_700_000_000_000 },
   WebhookEndpoints: {
     user_id: 'u-1',
-    endpoints: [{ id: 'w-1', url: 'https://example.test/hook', format: 'slack', secret_encrypted: 'c2VjcmV0', enabled: true, types: ['job_failed'] }],
+    endpoints: [{ ...ENDPOINT_DEFAULTS, id: 'w-1', url: 'https://example.test/hook', format: 'slack', secret_encrypted: 'c2VjcmV0', enabled: true, types: ['job_failed'] }],
     updated_at: 1_700_000_000_000,
   },
   DeliveryCommand: {
     delivery_id: 'd-1', channel: 'webhook', user_id: 'u-1',
     email: { address: 'u1@example.test', display_name: null, locale: 'en' },
-    webhook: { endpoint_id: 'w-1', url: 'https://example.test/hook', format: 'generic', secret_encrypted: null, global: false },
+    webhook: {
+      endpoint_id: 'w-1', url: 'https://example.test/hook', format: 'generic', secret_encrypted: null, global: false,
+      headers: { 'x-team': 'ops' }, timeout_ms: 5_000, previous_secret_encrypted: 'b2xk', previous_secret_expires_at: 1_700_000_000_000,
+    },
     attempt: 1, notification, created_at: 1_700_000_000_000,
   },
   AuditEvent: {
     id: 'a-1', notification_id: 'n-1', user_id: 'u-1', type: 'security_mfa_disabled', severity: 'critical', title: 'MFA disabled', message: 'MFA was turned off.',
     data: '{}', source_type: 'login', source_id: 's-1', occurred_at: 1_700_000_000_000, recorded_at: 1_700_000_000_001,
+  },
+  DeliveryResult: {
+    delivery_id: 'd-1', notification_id: 'n-1', user_id: 'u-1', channel: 'webhook', endpoint_id: 'w-1', attempt: 2, outcome: 'retrying',
+    status: 503, error: 'the endpoint answered 503', latency_ms: 12, next_attempt_at: 1_700_000_002_000, at: 1_700_000_000_000,
   },
   ReadEvent: { user_id: 'u-1', action: 'read_all', notification_id: 'n-1', before: 1_700_000_000_000, at: 1_700_000_000_001 },
 };
@@ -111,10 +119,19 @@ describe('schema table', () => {
 
   it('registers every topic whose value is a schema, under its own name, and no other', () => {
     const names = topicNames('t.');
-    const registered = valueSchemas(names);
-    const expected = Object.entries(TOPICS).filter(([, spec]) => spec.value in SCHEMAS).map(([key, spec]) => ({ topic: names[key as keyof typeof names], schema: spec.value }));
+    const tiers = { deliveryWebhookRetry: [1_000, 4_000, 4_000, 300_000] };
+    const registered = valueSchemas(names, undefined, tiers);
+    const expected = Object.entries(TOPICS).filter(([, spec]) => spec.value in SCHEMAS).flatMap(([key, spec]): { topic: string; schema: string }[] => ('tiered' in spec
+      ? ['1s', '4s', '5m'].map((delay) => ({ topic: `${names[key as keyof typeof names]}.${delay}`, schema: spec.value }))
+      : [{ topic: names[key as keyof typeof names], schema: spec.value }]));
     expect(registered).toEqual(expected);
     expect(registered.map((r) => r.topic)).not.toContain(names.eventsDlq);
+    expect(registered.map((r) => r.topic)).toContain('t.notification.delivery.webhook.retry.4s');
     expect(valueSchemas(names, ['events'])).toEqual([{ topic: 't.notification.events', schema: 'NotificationEvent' }]);
+  });
+
+  it('names retry tiers by their delay, in the largest whole unit', () => {
+    expect([250, 1_000, 90_000, 120_000, 7_200_000].map(delayLabel)).toEqual(['250ms', '1s', '90s', '2m', '2h']);
+    expect(() => delayLabel(0)).toThrow(RangeError);
   });
 });

@@ -7,7 +7,7 @@ import { topicNames, TOPICS } from '../../src/kafka/topics.ts';
 import type { Codec } from '../../src/kafka/codec.ts';
 import { createTransactionalSink, UndeclaredOutputError } from '../../src/kafka/transactional-sink.ts';
 import { formatTopology } from '../../src/cli/topology.ts';
-import { groupId, processorsOf, PROCESSORS, ROLE_TABLE, roleOf, SINK_KINDS, sinkTopicsOf, sourcesOf, type ProcessorDecl, type ProcessorName } from '../../src/topology.ts';
+import { groupId, processorsOf, PROCESSORS, ROLE_TABLE, roleOf, SINK_KINDS, sinkTopicsOf, sourcesOf, topicLabel, type ProcessorDecl, type ProcessorName } from '../../src/topology.ts';
 import { dedupeProcessor } from '../../src/processors/dedupe/adapter.ts';
 import { routerProcessor } from '../../src/processors/router/adapter.ts';
 import type { DedupeOutput } from '../../src/processors/dedupe/decide.ts';
@@ -20,9 +20,9 @@ const processors = Object.keys(PROCESSORS) as ProcessorName[];
 function readmeRow(name: ProcessorName): string {
   const decl: ProcessorDecl = PROCESSORS[name];
   const code = (text: string) => `\`${text}\``;
-  const sources = decl.sources.map((s) => `${code(names[s.topic])}${s.tombstones ? ' (tombstones)' : ''}`).join(', ');
+  const sources = decl.sources.map((s) => `${code(topicLabel(s.topic, names))}${s.tombstones ? ' (tombstones)' : ''}`).join(', ');
   const sinks = [
-    ...decl.sinks.map((key) => code(names[key])),
+    ...decl.sinks.map((key) => code(topicLabel(key, names))),
     ...(decl.rows ? [`tables ${decl.rows.map(code).join(', ')}`] : []),
     ...(decl.sink === 'sockets' ? ['WebSocket frames'] : []),
   ].join(', ');
@@ -39,7 +39,7 @@ describe('topology', () => {
   it('README\'s topology table lists exactly the declared processors, row by row', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const section = readme.split('\n## Architecture\n')[1]?.split('\n## ')[0] ?? '';
-    const rows = section.split('\n').filter((line) => /^\| `[a-z]+` \| `[a-z]+` \|/.test(line));
+    const rows = section.split('\n').filter((line) => /^\| `[a-z-]+` \| `[a-z]+` \|/.test(line));
     expect(rows).toEqual(processors.map(readmeRow));
   });
 

@@ -1,5 +1,5 @@
 /**
- * Wires the projector: the inbox, reads, the three tables and audit events →
+ * Wires the projector: the inbox, reads, the three tables, audit events and delivery results →
  * Postgres, with the consumed offsets stored in the same database transaction.
  * Inbox rows come from notification.inbox, not notification.accepted: the
  * router has already applied the user's in-app preference there, and a
@@ -17,6 +17,7 @@ import { putPreferences } from '../../db/preferences.ts';
 import { putRecipient } from '../../db/recipients.ts';
 import { putWebhooks } from '../../db/webhooks.ts';
 import { insertAudit } from '../../db/audit-log.ts';
+import { putDeliveryResult } from '../../db/delivery-attempts.ts';
 import { assertNever } from '../../assert-never.ts';
 import { fromBeginning, groupId as groupIdOf, PROCESSORS, sourcesOf } from '../../topology.ts';
 import { decideProjection, type ProjectorInput, type ProjectorOutput } from './decide.ts';
@@ -45,6 +46,7 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Projector
       case 'recipients': return { kind: 'recipients', userId, value: input.value };
       case 'webhooks': return { kind: 'webhooks', userId, value: input.value };
       case 'audit': return { kind: 'audit', event: input.value };
+      case 'deliveryResults': return { kind: 'result', result: input.value };
       default: return assertNever(input);
     }
   };
@@ -68,6 +70,7 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Projector
           case 'put_recipient': await putRecipient(client, output.userId, output.value); return;
           case 'put_webhooks': await putWebhooks(client, output.userId, output.value); return;
           case 'insert_audit': await insertAudit(client, output.event); return;
+          case 'put_delivery_result': await putDeliveryResult(client, output.result); return;
           default: assertNever(output);
         }
       },

@@ -4,7 +4,7 @@
  * replaying the log.
  */
 import type { Notification } from '../../model/notification.ts';
-import type { AuditEvent, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../../model/routing.ts';
+import type { AuditEvent, DeliveryResult, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../../model/routing.ts';
 
 export type ProjectorInput =
   /** from notification.inbox: the router put it in the user's inbox */
@@ -13,7 +13,9 @@ export type ProjectorInput =
   | { kind: 'preferences'; userId: string; value: PreferenceSet | null }
   | { kind: 'recipients'; userId: string; value: Recipient | null }
   | { kind: 'webhooks'; userId: string; value: WebhookEndpoints | null }
-  | { kind: 'audit'; event: AuditEvent };
+  | { kind: 'audit'; event: AuditEvent }
+  /** from notification.delivery.results */
+  | { kind: 'result'; result: DeliveryResult };
 
 export type ProjectorOutput =
   | { kind: 'insert_notification'; notification: Notification }
@@ -21,7 +23,8 @@ export type ProjectorOutput =
   | { kind: 'put_preferences'; userId: string; value: PreferenceSet | null }
   | { kind: 'put_recipient'; userId: string; value: Recipient | null }
   | { kind: 'put_webhooks'; userId: string; value: WebhookEndpoints | null }
-  | { kind: 'insert_audit'; event: AuditEvent };
+  | { kind: 'insert_audit'; event: AuditEvent }
+  | { kind: 'put_delivery_result'; result: DeliveryResult };
 
 export function decideProjection(input: ProjectorInput): ProjectorOutput[] {
   switch (input.kind) {
@@ -37,5 +40,7 @@ export function decideProjection(input: ProjectorInput): ProjectorOutput[] {
       return [{ kind: 'put_webhooks', userId: input.userId, value: input.value }];
     case 'audit':
       return [{ kind: 'insert_audit', event: input.event }];
+    case 'result':
+      return [{ kind: 'put_delivery_result', result: input.result }];
   }
 }

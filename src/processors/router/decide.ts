@@ -7,15 +7,15 @@
  */
 import type { DecideContext } from '../../processor.ts';
 import type { Notification } from '../../model/notification.ts';
-import type { AuditEvent, DeliveryCommand, PreferenceSet, Recipient, WebhookEndpoints, WebhookFormat } from '../../model/routing.ts';
-import { channelsFor } from '../../model/routing.ts';
+import { channelsFor, webhookTarget, type AuditEvent, type DeliveryCommand, type PreferenceSet, type Recipient, type WebhookEndpoints, type WebhookFormat } from '../../model/routing.ts';
 import { typeInfo } from '../../model/catalogue.ts';
 
 /** The one webhook every notification also goes to, when configured. */
 export interface GlobalWebhook {
   url: string;
   format: WebhookFormat;
-  secret_encrypted: string | null;
+  /** ms an attempt may take */
+  timeoutMs: number;
 }
 
 export type TableName = 'preferences' | 'recipients' | 'webhooks';
@@ -84,7 +84,7 @@ function route(n: Notification, state: RouterState, ctx: DecideContext): RouterO
       if (!endpoint.enabled || (endpoint.types.length > 0 && !endpoint.types.includes(n.type))) continue;
       outputs.push({ kind: 'deliver', command: command(`webhook:${endpoint.id}`, {
         channel: 'webhook', email: null,
-        webhook: { endpoint_id: endpoint.id, url: endpoint.url, format: endpoint.format, secret_encrypted: endpoint.secret_encrypted, global: false },
+        webhook: webhookTarget(endpoint),
       }) });
     }
   }
@@ -93,7 +93,10 @@ function route(n: Notification, state: RouterState, ctx: DecideContext): RouterO
   if (state.globalWebhook) {
     const g = state.globalWebhook;
     outputs.push({ kind: 'deliver', command: command('webhook:global', {
-      channel: 'webhook', email: null, webhook: { endpoint_id: 'global', url: g.url, format: g.format, secret_encrypted: g.secret_encrypted, global: true },
+      channel: 'webhook', email: null, webhook: {
+        endpoint_id: 'global', url: g.url, format: g.format, secret_encrypted: null, global: true,
+        headers: {}, timeout_ms: g.timeoutMs, previous_secret_encrypted: null, previous_secret_expires_at: null,
+      },
     }) });
   }
 

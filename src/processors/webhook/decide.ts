@@ -1,0 +1,134 @@
+/**
+ * Webhook delivery, the pure part: what one attempt's outcome leads to. A
+ * delivery command is attempted (by the sender, outside this module); its
+ * outcome becomes a delivery result and, unless it succeeded, either the
+ * command again on the retry topic of its next delay, or a dead letter, and
+ * for an endpoint that is gone, its disabling.
+ *
+ * Retry rules (Svix, and the KrakenHashes seed's schedule): a 2xx is sent; 410
+ * Gone ends the delivery and disables the endpoint; any other 4xx but 408, 409,
+ * 425 and 429 ends it (the request will not get better); everything else
+ * (3xx, which is never followed, 408/409/425/429, 5xx, no answer) is retried
+ * after the schedule's next delay with ±20 % jitter, or after a 429/503's
+ * Retry-After when that is longer (cut to a maximum). After the last attempt
+ * the command is dead-lettered.
+ */
+import type { DecideContext } from '../../processor.ts';
+import type { DeliveryCommand, DeliveryOutcome, DeliveryResult } from '../../model/routing.ts';
+import { ValidationError } from '../../errors.ts';
+
+/** What came of one attempt, as the sender saw it. */
+export type AttemptOutcome =
+  | { kind: 'answered'; status: number; latencyMs: number; /** ms asked for by Retry-After */ retryAfterMs?: number }
+  /** no answer: timeout, refused or reset connection; `final` when trying again cannot help (a refused address, a bad secret) */
+  | { kind: 'no-answer'; error: string; latencyMs: number; final: boolean }
+  /** not attempted: the endpoint's circuit is open, or no slot was free in time */
+  | { kind: 'not-attempted'; reason: string };
+
+export interface RetryPolicy {
+  /** ms before the 2nd, 3rd … attempt; attempts = delays + 1 */
+  delays: readonly number[];
+  /** ms; the longest Retry-After honoured */
+  retryAfterMaxMs: number;
+}
+
+export type WebhookOutput =
+  | { kind: 'result'; result: DeliveryResult }
+  /** the command again, for its next attempt, on the tier topic of `tierMs` */
+  | { kind: 'retry'; command: DeliveryCommand; tierMs: number; dueAt: number; lastError: string }
+  /** ms `at`: when it was dead-lettered */
+  | { kind: 'dead'; command: DeliveryCommand; code: string; reason: string; status: number | null; at: number }
+  | { kind: 'disable'; userId: string; endpointId: string; reason: string };
+
+/** What to do with one consumed command: attempt it (the sender does), or refuse it. */
+export function commandToAttempt(command: DeliveryCommand): { command: DeliveryCommand; target: NonNullable<DeliveryCommand['webhook']> } {
+  if (command.channel !== 'webhook' || command.webhook === null) {
+    throw new ValidationError([`delivery ${command.delivery_id} is for ${command.channel}, without a webhook target`]);
+  }
+  return { command, target: command.webhook };
+}
+
+/** Status codes of a 4xx that is worth trying again. */
+const RETRIED_4XX = new Set([408, 409, 425, 429]);
+const JITTER = 0.2;
+
+export function settle(command: DeliveryCommand, outcome: AttemptOutcome, policy: RetryPolicy, ctx: Pick<DecideContext, 'now'>): WebhookOutput[] {
+  const target = commandToAttempt(command).target;
+  const result = (o: DeliveryOutcome, error: string | null, next: number | null = null): WebhookOutput => ({ kind: 'result', result: {
+    delivery_id: command.delivery_id, notification_id: command.notification.id, user_id: command.user_id, channel: 'webhook',
+    endpoint_id: target.endpoint_id, attempt: command.attempt, outcome: o,
+    status: outcome.kind === 'answered' ? outcome.status : null, error,
+    latency_ms: outcome.kind === 'not-attempted' ? null : Math.round(outcome.latencyMs), next_attempt_at: next, at: ctx.now,
+  } });
+  const status = outcome.kind === 'answered' ? outcome.status : null;
+  const end = (code: string, reason: string): WebhookOutput[] => [result('failed', reason), { kind: 'dead', command, code, reason, status, at: ctx.now }];
+
+  if (outcome.kind === 'answered' && outcome.status >= 200 && outcome.status < 300) return [result('sent', null)];
+  if (outcome.kind === 'answered' && outcome.status === 410) {
+    const reason = 'the endpoint answered 410 Gone';
+    const disable: WebhookOutput[] = target.global ? [] : [{ kind: 'disable', userId: command.user_id, endpointId: target.endpoint_id, reason }];
+    return [...end('TIDINGS_WEBHOOK_GONE', `${reason}; it is disabled`), ...disable];
+  }
+  if (outcome.kind === 'answered' && outcome.status >= 400 && outcome.status < 500 && !RETRIED_4XX.has(outcome.status)) {
+    return end('TIDINGS_WEBHOOK_REFUSED', `the endpoint answered ${outcome.status}; a 4xx other than 408, 409, 425 and 429 is not retried`);
+  }
+  if (outcome.kind === 'no-answer' && outcome.final) return end('TIDINGS_WEBHOOK_UNREACHABLE', outcome.error);
+
+  const error = failureText(outcome);
+  const next = nextAttempt(command, outcome.kind === 'answered' ? outcome.retryAfterMs : undefined, policy, ctx.now);
+  if (next === undefined) {
+    const reason = `${error}, after ${command.attempt} attempt${command.attempt === 1 ? '' : 's'}`;
+    return [result('dead', reason), { kind: 'dead', command, code: 'TIDINGS_WEBHOOK_ATTEMPTS_EXHAUSTED', reason, status, at: ctx.now }];
+  }
+  return [
+    result('retrying', error, next.dueAt),
+    { kind: 'retry', command: { ...command, attempt: command.attempt + 1 }, tierMs: next.tierMs, dueAt: next.dueAt, lastError: error },
+  ];
+}
+
+function failureText(outcome: AttemptOutcome): string {
+  switch (outcome.kind) {
+    case 'answered': return outcome.status >= 300 && outcome.status < 400
+      ? `the endpoint answered ${outcome.status}; redirects are not followed`
+      : `the endpoint answered ${outcome.status}`;
+    case 'no-answer': return outcome.error;
+    case 'not-attempted': return `not attempted: ${outcome.reason}`;
+  }
+}
+
+/**
+ * When the attempt after `command.attempt` is due and on which tier it waits,
+ * or undefined when that was the last. The tier is the longest delay not
+ * longer than the wait, so that a record never waits behind one due much later.
+ */
+export function nextAttempt(command: DeliveryCommand, retryAfterMs: number | undefined, policy: RetryPolicy, now: number): { tierMs: number; dueAt: number } | undefined {
+  const delay = policy.delays[command.attempt - 1];
+  if (delay === undefined) return undefined;
+  const jittered = Math.round(delay * (1 - JITTER + 2 * JITTER * unitHash(`${command.delivery_id}:${command.attempt}`)));
+  const wait = Math.max(jittered, Math.min(retryAfterMs ?? 0, policy.retryAfterMaxMs));
+  const tiers = [...new Set(policy.delays)].sort((a, b) => a - b);
+  const tierMs = tiers.filter((t) => t <= wait).pop() ?? tiers[0]!;
+  return { tierMs, dueAt: now + wait };
+}
+
+/** A number in [0, 1) from `text`: jitter that replays the same for the same delivery and attempt. */
+function unitHash(text: string): number {
+  let h = 0x811c9dc5; // FNV-1a, 32 bit
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h / 2 ** 32;
+}
+
+/**
+ * Retry-After as ms from `now`: delta-seconds or an HTTP date (RFC 9110
+ * 10.2.3); undefined when absent or unreadable.
+ */
+export function retryAfterMs(header: string | undefined, now: number): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1_000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
