@@ -146,7 +146,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     await app.register(inboxRoutes, { pool, publisher, readsTopic: topics.reads });
     await app.register(preferenceRoutes, { publisher, pool, preferencesTopic: topics.preferences });
     await app.register(recipientRoutes, { publisher, pool, recipientsTopic: topics.recipients });
-    await app.register(webhookRoutes, { publisher, pool, secrets: createSecretBox(endpoints.secretKey), webhooksTopic: topics.webhooks, defaultTimeoutMs: config.webhookTimeoutMs });
+    await app.register(webhookRoutes, { publisher, pool, secrets: createSecretBox(endpoints.secretKey), webhooksTopic: topics.webhooks, deliveryWebhookTopic: topics.deliveryWebhook, defaultTimeoutMs: config.webhookTimeoutMs, allowed: config.webhookAllowedNetworks, resolve, secretGraceMs: config.webhookSecretGraceMs });
     await app.register(auditRoutes, { pool });
   }
   await app.ready();

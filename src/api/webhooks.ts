@@ -1,30 +1,55 @@
 /**
  * A user's webhook endpoints. PUT replaces the whole set on the compacted
  * notification.webhooks topic; the router and projector read it from there.
+ * Rotating a secret and enabling an endpoint publish the whole set too, read
+ * from Postgres as PUT reads it. A test delivery is a delivery command for one
+ * endpoint on notification.delivery.webhook, like the router's.
  *
  * Generic endpoints are signed per Standard Webhooks with a `whsec_` secret:
  * given in the request, kept from the endpoint of the same id, or generated
  * and shown once in the answer. Secrets are sealed (src/secret-box.ts) before
  * they leave this process and are never returned afterwards. Discord, Slack
  * and Teams endpoints carry their credential in the URL and take no secret.
+ *
+ * A URL is saved only if its host resolves and every address it resolves to
+ * may be reached (src/channels/webhook/address-guard.ts); each connection is
+ * checked again when it is made, since DNS answers change.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Publisher } from '../kafka/publisher.ts';
-import { ENDPOINT_DEFAULTS, WEBHOOK_FORMATS, WEBHOOK_SECRET_PATTERN, WEBHOOK_TIMEOUT_MS, webhookSecretProblem, type WebhookEndpoint, type WebhookEndpoints, type WebhookFormat } from '../model/routing.ts';
-import { ValidationError } from '../errors.ts';
+import {
+  ENDPOINT_DEFAULTS, WEBHOOK_FORMATS, WEBHOOK_SECRET_PATTERN, WEBHOOK_TIMEOUT_MS, webhookSecretProblem, webhookTarget,
+  type DeliveryCommand, type WebhookEndpoint, type WebhookEndpoints, type WebhookFormat,
+} from '../model/routing.ts';
+import { sourceKey, type Notification } from '../model/notification.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { requireRole } from './authenticate.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Pool } from '../db/pool.ts';
-import { listWebhooks } from '../db/webhooks.ts';
+import { findWebhook, listWebhooks, type WebhookRow } from '../db/webhooks.ts';
+import { endpointStats, listAttempts, type AttemptRow, type EndpointStats } from '../db/delivery-attempts.ts';
 import { webhookSecretContext, type SecretBox } from '../secret-box.ts';
+import { vetUrl, type Network, type Resolver } from '../channels/webhook/address-guard.ts';
+import { detectFormat } from '../channels/webhook/payload.ts';
 
 export interface WebhookRoutesDeps {
   publisher: Publisher;
   pool: Pool;
   secrets: SecretBox;
   webhooksTopic: string;
+  deliveryWebhookTopic: string;
   /** ms, for endpoints that set no timeout */
   defaultTimeoutMs: number;
+  /** networks a URL may reach although their range is refused (TIDINGS_WEBHOOK_ALLOWED_NETWORKS) */
+  allowed: readonly Network[];
+  resolve: Resolver;
+  /** ms the secret before a rotation still signs */
+  secretGraceMs: number;
+  /** test deliveries one user may ask for per window; 5 per 60 000 ms unless given */
+  testLimit?: { max: number; windowMs: number };
+  /** ms since the epoch; Date.now unless given */
+  clock?: () => number;
 }
 
 interface EndpointBody {
@@ -43,14 +68,16 @@ const RESERVED_HEADERS = /^(webhook-.*|content-type|content-length|host|connecti
 
 export const MAX_ENDPOINTS = 20;
 
+const ENDPOINT_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+
 const endpointSchema = {
   type: 'object',
   required: ['id', 'url'],
   additionalProperties: false,
   properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+    id: { type: 'string', pattern: ENDPOINT_ID_PATTERN },
     url: { type: 'string', maxLength: 2048 },
-    format: { type: 'string', enum: WEBHOOK_FORMATS, default: 'generic' },
+    format: { type: 'string', enum: WEBHOOK_FORMATS, description: 'Payload format; left out: detected from the URL (Discord, Slack, Teams, else generic).' },
     secret: { type: 'string', pattern: WEBHOOK_SECRET_PATTERN, description: 'Standard Webhooks signing secret (generic format only); generated when left out.' },
     enabled: { type: 'boolean', default: true },
     types: { type: 'array', maxItems: 200, items: { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,99}$' }, description: 'Notification types sent to it; empty or left out for all.' },
@@ -63,12 +90,42 @@ const endpointSchema = {
   },
 } as const;
 
-/** What the API shows of an endpoint: never the secret. */
-function endpointView(e: { id: string; url: string; format: string; enabled: boolean; types: string[]; signed: boolean }) {
-  return { id: e.id, url: e.url, format: e.format, enabled: e.enabled, types: e.types, signed: e.signed };
+const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: ENDPOINT_ID_PATTERN } } } as const;
+
+type EndpointFields = Pick<WebhookEndpoint, 'id' | 'url' | 'format' | 'enabled' | 'disabled_reason' | 'types' | 'headers' | 'timeout_ms'>;
+
+/** What the API shows of an endpoint: never a secret, only whether it is signed. */
+function endpointView(e: EndpointFields & { signed: boolean }) {
+  return {
+    id: e.id, url: e.url, format: e.format, enabled: e.enabled, disabled_reason: e.disabled_reason, types: e.types,
+    headers: e.headers, timeout_ms: e.timeout_ms, signed: e.signed,
+  };
 }
 
-/** Every reason the set cannot be stored, besides what the JSON schema checks. */
+function statsView(s: EndpointStats | undefined) {
+  return {
+    total_sent: s?.total_sent ?? 0, total_failed: s?.total_failed ?? 0, last_triggered_at: s?.last_triggered_at?.toISOString() ?? null,
+    last_success_at: s?.last_success_at?.toISOString() ?? null, last_error: s?.last_error ?? null,
+  };
+}
+
+function attemptView(a: AttemptRow) {
+  return {
+    delivery_id: a.delivery_id, attempt: a.attempt, notification_id: a.notification_id, outcome: a.outcome, status: a.status, error: a.error,
+    latency_ms: a.latency_ms, next_attempt_at: a.next_attempt_at?.toISOString() ?? null, at: a.at.toISOString(),
+  };
+}
+
+/** An endpoint as projected, in the shape of notification.webhooks. */
+function fromRow(r: WebhookRow): WebhookEndpoint {
+  return {
+    id: r.endpoint_id, url: r.url, format: r.format as WebhookFormat, secret_encrypted: r.secret_encrypted, enabled: r.enabled, types: r.types,
+    headers: r.headers, timeout_ms: r.timeout_ms, previous_secret_encrypted: r.previous_secret_encrypted,
+    previous_secret_expires_at: r.previous_secret_expires_at, disabled_reason: r.disabled_reason,
+  };
+}
+
+/** Every reason the set cannot be stored, besides what the JSON schema checks and the addresses its URLs reach. */
 export function endpointProblems(endpoints: readonly EndpointBody[]): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -85,7 +142,8 @@ export function endpointProblems(endpoints: readonly EndpointBody[]): string[] {
     if (url && (url.username || url.password)) problems.push(`endpoints[${i}].url: must not carry credentials; generic endpoints are signed instead`);
     const secretProblem = e.secret === undefined ? undefined : webhookSecretProblem(e.secret);
     if (secretProblem) problems.push(`endpoints[${i}].secret: ${secretProblem}`);
-    if (e.secret !== undefined && (e.format ?? 'generic') !== 'generic') problems.push(`endpoints[${i}].secret: only generic endpoints are signed; ${e.format} carries its credential in the URL`);
+    const format = e.format ?? detectFormat(e.url);
+    if (e.secret !== undefined && format !== 'generic') problems.push(`endpoints[${i}].secret: only generic endpoints are signed; ${format} carries its credential in the URL`);
     for (const name of Object.keys(e.headers ?? {})) {
       if (RESERVED_HEADERS.test(name)) problems.push(`endpoints[${i}].headers: ${name} is set by Tidings or by HTTP itself`);
     }
@@ -93,31 +151,102 @@ export function endpointProblems(endpoints: readonly EndpointBody[]): string[] {
   return problems;
 }
 
+/** Why each http(s) URL of the set may not be reached: refused addresses, names that do not resolve. */
+async function addressProblems(endpoints: readonly EndpointBody[], allowed: readonly Network[], resolve: Resolver): Promise<string[]> {
+  const reasons = await Promise.all(endpoints.map((e) => {
+    const protocol = URL.canParse(e.url) ? new URL(e.url).protocol : undefined;
+    return protocol === 'http:' || protocol === 'https:' ? vetUrl(e.url, allowed, resolve) : undefined;
+  }));
+  return reasons.flatMap((reason, i) => (reason === undefined ? [] : [`endpoints[${i}].url: ${reason}`]));
+}
+
 export function generateSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
+/** An attempts cursor: the inbox's cursor of (at, delivery_id) and the attempt number. */
+function encodeAttemptCursor(a: AttemptRow): string {
+  return `${encodeCursor(a.at, a.delivery_id)}.${a.attempt}`;
+}
+
+/** @throws ValidationError when the cursor was not made by encodeAttemptCursor */
+function decodeAttemptCursor(cursor: string | undefined): { at: Date; deliveryId: string; attempt: number } | undefined {
+  if (cursor === undefined) return undefined;
+  const [position, attempt = '', ...rest] = cursor.split('.');
+  if (!/^[1-9]\d{0,8}$/.test(attempt) || rest.length > 0) throw new ValidationError(['cursor: not a cursor from this API']);
+  const { at, id } = decodeCursor(position)!;
+  return { at, deliveryId: id, attempt: Number(attempt) };
+}
+
+/**
+ * At most `max` calls per user within any `windowMs` (ms), in this process's
+ * memory: a sliding window of each user's call times.
+ */
+function createLimiter({ max, windowMs }: { max: number; windowMs: number }, clock: () => number) {
+  const calls = new Map<string, number[]>();
+  return {
+    /** Counts a call; returns ms until the user may call again when over the limit, else undefined. */
+    take(userId: string): number | undefined {
+      const now = clock();
+      if (calls.size > 10_000) for (const [user, times] of calls) if (times.every((t) => t <= now - windowMs)) calls.delete(user);
+      const recent = (calls.get(userId) ?? []).filter((t) => t > now - windowMs);
+      if (recent.length >= max) {
+        calls.set(userId, recent);
+        return recent[0]! + windowMs - now;
+      }
+      calls.set(userId, [...recent, now]);
+      return undefined;
+    },
+  };
+}
+
+/** The notification a test delivery carries. */
+function testNotification(userId: string, endpointId: string, id: string, now: number): Notification {
+  const source = { source_type: 'tidings', source_id: `webhook-test:${id}`, type: 'system_test' };
+  return {
+    id, user_id: userId, ...source, category: 'system', severity: 'info',
+    title: 'Test notification', message: `A test delivery to webhook ${endpointId}, asked for through the Tidings API.`,
+    data: JSON.stringify({ endpoint_id: endpointId, test: true }), action_url: null,
+    source_key: sourceKey(source, userId), event_id: null, occurred_at: now, created_at: now,
+  };
+}
+
 export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDeps): Promise<void> {
-  app.get('/v1/webhooks', { preHandler: requireRole(), schema: { summary: 'Your webhook endpoints (secrets are never shown again)' } }, async (request) => {
-    const rows = await listWebhooks(deps.pool, request.principal!.userId);
-    return { endpoints: rows.map((r) => endpointView({ id: r.endpoint_id, url: r.url, format: r.format, enabled: r.enabled, types: r.types, signed: r.secret_encrypted !== null })) };
+  const clock = deps.clock ?? Date.now;
+  const testLimiter = createLimiter(deps.testLimit ?? { max: 5, windowMs: 60_000 }, clock);
+  const publishSet = (userId: string, endpoints: WebhookEndpoint[]) => {
+    const value: WebhookEndpoints = { user_id: userId, endpoints, updated_at: clock() };
+    return deps.publisher.publish(deps.webhooksTopic, userId, value);
+  };
+  /** The user's endpoints as projected, `id` among them; NotFoundError when it is not. */
+  const currentSet = async (userId: string, id: string) => {
+    const rows = await listWebhooks(deps.pool, userId);
+    const row = rows.find((r) => r.endpoint_id === id);
+    if (!row) throw new NotFoundError(`no webhook endpoint ${id}`);
+    return { row, endpoints: rows.map(fromRow) };
+  };
+
+  app.get('/v1/webhooks', { preHandler: requireRole(), schema: { summary: 'Your webhook endpoints with their delivery statistics (secrets are never shown again)' } }, async (request) => {
+    const userId = request.principal!.userId;
+    const [rows, stats] = await Promise.all([listWebhooks(deps.pool, userId), endpointStats(deps.pool, userId)]);
+    return { endpoints: rows.map((r) => ({ ...endpointView({ ...fromRow(r), signed: r.secret_encrypted !== null }), ...statsView(stats.get(r.endpoint_id)) })) };
   });
 
   app.put<{ Body: { endpoints: EndpointBody[] } }>('/v1/webhooks', {
     preHandler: requireRole(),
     schema: {
       summary: 'Replace your webhook endpoints',
-      description: `Up to ${MAX_ENDPOINTS}. A generic endpoint keeps the secret of the endpoint with the same id unless a new one is given; a new one without a secret gets a generated secret, returned once in \`secrets\`.`,
+      description: `Up to ${MAX_ENDPOINTS}. A generic endpoint keeps the secret of the endpoint with the same id unless a new one is given; a new one without a secret gets a generated secret, returned once in \`secrets\`. A URL whose host does not resolve, or resolves to a private, loopback, link-local or other refused address, is refused.`,
       body: { type: 'object', required: ['endpoints'], additionalProperties: false, properties: { endpoints: { type: 'array', maxItems: MAX_ENDPOINTS, items: endpointSchema } } },
     },
   }, async (request, reply) => {
     const userId = request.principal!.userId;
-    const problems = endpointProblems(request.body.endpoints);
+    const problems = [...endpointProblems(request.body.endpoints), ...await addressProblems(request.body.endpoints, deps.allowed, deps.resolve)];
     if (problems.length > 0) throw new ValidationError(problems);
     const current = new Map((await listWebhooks(deps.pool, userId)).map((r) => [r.endpoint_id, r]));
     const shown: Record<string, string> = {};
     const endpoints: WebhookEndpoint[] = request.body.endpoints.map((e) => {
-      const format = e.format ?? 'generic';
+      const format = e.format ?? detectFormat(e.url);
       let sealed: string | null = null;
       let previous: Pick<WebhookEndpoint, 'previous_secret_encrypted' | 'previous_secret_expires_at'> = { previous_secret_encrypted: null, previous_secret_expires_at: null };
       if (format === 'generic') {
@@ -139,11 +268,92 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDep
         headers: e.headers ?? {}, timeout_ms: e.timeout_ms ?? deps.defaultTimeoutMs,
       };
     });
-    const value: WebhookEndpoints = { user_id: userId, endpoints, updated_at: Date.now() };
-    await deps.publisher.publish(deps.webhooksTopic, userId, value);
+    await publishSet(userId, endpoints);
     return reply.code(202).send({
       endpoints: endpoints.map((e) => endpointView({ ...e, signed: e.secret_encrypted !== null })),
       secrets: shown,
     });
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/webhooks/:id/rotate-secret', {
+    preHandler: requireRole(),
+    schema: {
+      summary: 'Give a generic endpoint a new generated signing secret',
+      description: 'The new secret is returned once. Deliveries are signed with the previous one too until `previous_secret_expires_at`.',
+      params: idParams,
+    },
+  }, async (request, reply) => {
+    const userId = request.principal!.userId;
+    const { id } = request.params;
+    const { row, endpoints } = await currentSet(userId, id);
+    if (row.format !== 'generic') throw new ValidationError([`${id}: only generic endpoints are signed; ${row.format} carries its credential in the URL`]);
+    const secret = generateSecret();
+    const expiresAt = clock() + deps.secretGraceMs;
+    const rotated = endpoints.map((e) => (e.id !== id ? e : {
+      ...e, secret_encrypted: deps.secrets.seal(secret, webhookSecretContext(userId, id)),
+      previous_secret_encrypted: row.secret_encrypted, previous_secret_expires_at: row.secret_encrypted === null ? null : expiresAt,
+    }));
+    await publishSet(userId, rotated);
+    return reply.code(202).send({ secret, previous_secret_expires_at: row.secret_encrypted === null ? null : new Date(expiresAt).toISOString() });
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/webhooks/:id/enable', {
+    preHandler: requireRole(),
+    schema: { summary: 'Turn an endpoint on again, after Tidings or you turned it off', params: idParams },
+  }, async (request, reply) => {
+    const userId = request.principal!.userId;
+    const { id } = request.params;
+    const { endpoints } = await currentSet(userId, id);
+    await publishSet(userId, endpoints.map((e) => (e.id === id ? { ...e, enabled: true, disabled_reason: null } : e)));
+    return reply.code(202).send({ status: 'accepted' });
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string } }>('/v1/webhooks/:id/attempts', {
+    preHandler: requireRole(),
+    schema: {
+      summary: 'Delivery attempts of one of your endpoints, newest first',
+      params: idParams,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, cursor: { type: 'string', maxLength: 200 } },
+      },
+    },
+  }, async (request) => {
+    const userId = request.principal!.userId;
+    const { id } = request.params;
+    const { limit, cursor } = request.query;
+    const after = decodeAttemptCursor(cursor);
+    if (!(await findWebhook(deps.pool, userId, id))) throw new NotFoundError(`no webhook endpoint ${id}`);
+    const rows = await listAttempts(deps.pool, userId, id, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { attempts: page.map(attemptView), next_cursor: rows.length > limit && last ? encodeAttemptCursor(last) : null };
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/webhooks/:id/test', {
+    preHandler: requireRole(),
+    schema: {
+      summary: 'Send a test notification to one of your endpoints',
+      description: 'A `system_test` notification, delivered (and retried) like any other; its attempts show under /attempts. At most 5 a minute per user.',
+      params: idParams,
+    },
+  }, async (request, reply) => {
+    const userId = request.principal!.userId;
+    const { id } = request.params;
+    const waitMs = testLimiter.take(userId);
+    if (waitMs !== undefined) {
+      return reply.code(429).header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1_000))))
+        .send({ error: 'TIDINGS_RATE_LIMITED', message: 'too many test deliveries; try again later' });
+    }
+    const row = await findWebhook(deps.pool, userId, id);
+    if (!row) throw new NotFoundError(`no webhook endpoint ${id}`);
+    if (!row.enabled) throw new ValidationError([`${id}: the endpoint is disabled${row.disabled_reason ? ` (${row.disabled_reason})` : ''}; enable it first`]);
+    const now = clock();
+    const command: DeliveryCommand = {
+      delivery_id: randomUUID(), channel: 'webhook', user_id: userId, email: null, webhook: webhookTarget(fromRow(row)), attempt: 1,
+      notification: testNotification(userId, id, randomUUID(), now), created_at: now,
+    };
+    await deps.publisher.publish(deps.deliveryWebhookTopic, userId, command);
+    return reply.code(202).send({ delivery_id: command.delivery_id });
   });
 }

@@ -21,7 +21,8 @@ describe('webhook endpoints API', () => {
   let bobToken: string;
 
   beforeAll(async () => {
-    h = await startHarness();
+    // <x>.localhost resolves to 127.0.0.2 (loopbackResolver), which only this allow-list lets endpoints reach.
+    h = await startHarness({ TIDINGS_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.2/32' });
     db = new pg.Client({ connectionString: h.endpoints.databaseUrl });
     await db.connect();
     aliceToken = await h.auth.sign({ userId: alice, roles: [] });
@@ -44,18 +45,18 @@ describe('webhook endpoints API', () => {
   it('seals generated and given secrets before they reach Kafka and Postgres, and shows a generated one once', async () => {
     const given = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const put = await api('PUT', '/v1/webhooks', aliceToken, { endpoints: [
-      { id: 'ops', url: 'https://alice.example.test/hooks', types: ['job_failed'] },
-      { id: 'own', url: 'https://alice.example.test/own', secret: given },
-      { id: 'chat', url: 'https://discord.example.test/api/webhooks/1/token', format: 'discord' },
+      { id: 'ops', url: 'https://alice.localhost/hooks', types: ['job_failed'] },
+      { id: 'own', url: 'https://alice.localhost/own', secret: given },
+      { id: 'chat', url: 'https://discord.localhost/api/webhooks/1/token', format: 'discord' },
     ] });
     expect(put.status).toBe(202);
     expect(Object.keys(put.body.secrets)).toEqual(['ops']);
     const generated = put.body.secrets.ops as string;
     expect(generated).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(put.body.endpoints).toEqual([
-      { id: 'ops', url: 'https://alice.example.test/hooks', format: 'generic', enabled: true, types: ['job_failed'], signed: true },
-      { id: 'own', url: 'https://alice.example.test/own', format: 'generic', enabled: true, types: [], signed: true },
-      { id: 'chat', url: 'https://discord.example.test/api/webhooks/1/token', format: 'discord', enabled: true, types: [], signed: false },
+      { id: 'ops', url: 'https://alice.localhost/hooks', format: 'generic', enabled: true, disabled_reason: null, types: ['job_failed'], headers: {}, timeout_ms: 30_000, signed: true },
+      { id: 'own', url: 'https://alice.localhost/own', format: 'generic', enabled: true, disabled_reason: null, types: [], headers: {}, timeout_ms: 30_000, signed: true },
+      { id: 'chat', url: 'https://discord.localhost/api/webhooks/1/token', format: 'discord', enabled: true, disabled_reason: null, types: [], headers: {}, timeout_ms: 30_000, signed: false },
     ]);
 
     const listed = await projected(alice, aliceToken, 3);
@@ -84,8 +85,8 @@ describe('webhook endpoints API', () => {
   it('keeps a secret across edits, rotates it when a new one is given, and routes with the sealed secret', async () => {
     const before = await sealedSecrets(alice);
     const edit = await api('PUT', '/v1/webhooks', aliceToken, { endpoints: [
-      { id: 'ops', url: 'https://alice.example.test/hooks-v2', types: ['job_failed'] },
-      { id: 'own', url: 'https://alice.example.test/own', secret: 'whsec_c2Vjb25kIHNlY3JldCBvZiAzMiBieXRlcyEh' },
+      { id: 'ops', url: 'https://alice.localhost/hooks-v2', types: ['job_failed'] },
+      { id: 'own', url: 'https://alice.localhost/own', secret: 'whsec_c2Vjb25kIHNlY3JldCBvZiAzMiBieXRlcyEh' },
     ] });
     expect(edit.status).toBe(202);
     expect(edit.body.secrets).toEqual({});
@@ -106,17 +107,17 @@ describe('webhook endpoints API', () => {
     const commands = (await readTopic(h.endpoints.kafkaBrokers, h.tidings.topics.deliveryWebhook, async (v) => (await codec.decode('DeliveryCommand', v)) as DeliveryCommand))
       .map((r) => r.value!).filter((c) => c.notification.source_id === sourceId);
     expect(commands.map((c) => [c.webhook?.endpoint_id, c.webhook?.url, c.webhook?.secret_encrypted]).sort()).toEqual([
-      ['ops', 'https://alice.example.test/hooks-v2', after.get('ops')],
-      ['own', 'https://alice.example.test/own', after.get('own')],
+      ['ops', 'https://alice.localhost/hooks-v2', after.get('ops')],
+      ['own', 'https://alice.localhost/own', after.get('own')],
     ]);
   });
 
   it('answers 400 with every reason for a bad set, and shows users only their own endpoints', async () => {
     const bad = await api('PUT', '/v1/webhooks', bobToken, { endpoints: [
-      { id: 'a', url: 'ftp://bob.example.test/x' },
-      { id: 'a', url: 'https://user:pw@bob.example.test/' },
+      { id: 'a', url: 'ftp://bob.localhost/x' },
+      { id: 'a', url: 'https://user:pw@bob.localhost/' },
       { id: 'b', url: 'not a url' },
-      { id: 'c', url: 'https://hooks.slack.example.test/T/B/X', format: 'slack', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      { id: 'c', url: 'https://slack.localhost/T/B/X', format: 'slack', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
     ] });
     expect(bad.status).toBe(400);
     expect(bad.body.reasons).toEqual([
@@ -126,7 +127,7 @@ describe('webhook endpoints API', () => {
       'endpoints[2].url: not a URL',
       'endpoints[3].secret: only generic endpoints are signed; slack carries its credential in the URL',
     ]);
-    const weak = await api('PUT', '/v1/webhooks', bobToken, { endpoints: [{ id: 'a', url: 'https://bob.example.test/', secret: 'whsec_short' }] });
+    const weak = await api('PUT', '/v1/webhooks', bobToken, { endpoints: [{ id: 'a', url: 'https://bob.localhost/', secret: 'whsec_short' }] });
     expect(weak.status).toBe(400);
     expect(JSON.stringify(weak.body)).toContain('secret');
 
