@@ -25,6 +25,7 @@ import { projectorProcessor } from './processors/projector/adapter.ts';
 import { gatewayProcessor } from './processors/gateway/adapter.ts';
 import { webhookProcessor, type Lane } from './processors/webhook/adapter.ts';
 import { createWebhookAgent } from './channels/webhook/agent.ts';
+import { systemResolver, type Resolver } from './channels/webhook/address-guard.ts';
 import { createSender } from './channels/webhook/sender.ts';
 import { createConnections, type Connections } from './websocket/connections.ts';
 import { attachSocketServer } from './websocket/server.ts';
@@ -60,9 +61,11 @@ export interface StartOptions {
   log: Logger;
   /** called when a processor stops on an error it cannot handle; main exits non-zero */
   onFatal?(err: Error): void;
+  /** how webhook host names are resolved (the system resolver unless given) */
+  resolve?: Resolver;
 }
 
-export async function startTidings({ config, endpoints, log, onFatal }: StartOptions): Promise<Tidings> {
+export async function startTidings({ config, endpoints, log, onFatal, resolve = systemResolver }: StartOptions): Promise<Tidings> {
   const has = (role: Role) => config.roles.includes(role);
   const prefix = config.topicPrefix;
   const topics = topicNames(prefix);
@@ -93,7 +96,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
   };
 
-  const agent = createWebhookAgent({ allowed: config.webhookAllowedNetworks, connectionsPerOrigin: config.webhookConnectionsPerOrigin, connectTimeoutMs: 10_000 });
+  const agent = createWebhookAgent({ allowed: config.webhookAllowedNetworks, connectionsPerOrigin: config.webhookConnectionsPerOrigin, connectTimeoutMs: 10_000, resolve });
   const sender = createSender({
     agent, secrets: createSecretBox(endpoints.secretKey), globalSecret: config.globalWebhookSecret,
     maxInFlightPerEndpoint: config.webhookMaxInFlightPerEndpoint, circuitOpenMs: config.webhookCircuitOpenMs, userAgent: 'Tidings-Webhooks',
@@ -101,7 +104,7 @@ export async function startTidings({ config, endpoints, log, onFatal }: StartOpt
   const webhookDeps = (lane: Lane) => ({
     lane, kafka, codec, pool, topics, tiers, prefix, sender, log,
     policy: { delays: config.webhookRetrySchedule, retryAfterMaxMs: config.webhookRetryAfterMaxMs },
-    inlineTimeoutMs: config.webhookInlineTimeoutMs, disableAfterMs: config.webhookDisableAfterMs,
+    waitMs: config.webhookInlineTimeoutMs, disableAfterMs: config.webhookDisableAfterMs,
   });
 
   let directory: GlobalTable<Recipient> | undefined;

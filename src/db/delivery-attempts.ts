@@ -29,14 +29,15 @@ export async function putDeliveryResult(client: Client, r: DeliveryResult): Prom
   const sent = r.outcome === 'sent';
   await client.query(
     `insert into webhook_endpoint_stats as s (user_id, endpoint_id, total_sent, total_failed, last_triggered_at, last_success_at, last_error, failing_since)
-     values ($1, $2, $3, $4, $5, case when $6 then $5 end, case when $6 then null else $7 end, case when $6 then null else $5 end)
+     values ($1, $2, $3, $4, $5::timestamptz, case when $6::boolean then $5::timestamptz end, case when $6::boolean then null else $7::text end,
+       case when $6::boolean then null else $5::timestamptz end)
      on conflict (user_id, endpoint_id) do update set
        total_sent = s.total_sent + excluded.total_sent,
        total_failed = s.total_failed + excluded.total_failed,
        last_triggered_at = greatest(s.last_triggered_at, excluded.last_triggered_at),
        last_success_at = coalesce(greatest(s.last_success_at, excluded.last_success_at), s.last_success_at, excluded.last_success_at),
-       last_error = case when $6 then s.last_error else excluded.last_error end,
-       failing_since = case when $6 then null else coalesce(s.failing_since, excluded.failing_since) end`,
+       last_error = case when $6::boolean then s.last_error else excluded.last_error end,
+       failing_since = case when $6::boolean then null else coalesce(s.failing_since, excluded.failing_since) end`,
     [r.user_id, r.endpoint_id, sent ? 1 : 0, sent ? 0 : 1, at, sent, r.error],
   );
 }

@@ -36,6 +36,10 @@ export async function findWebhook(pool: Pool, userId: string, endpointId: string
 
 /** Replaces the user's endpoints with the set from the log; a tombstone (null) deletes them. */
 export async function putWebhooks(client: Client, userId: string, value: WebhookEndpoints | null): Promise<void> {
+  const disabled = (await client.query<{ endpoint_id: string }>('select endpoint_id from user_webhooks where user_id = $1 and not enabled', [userId])).rows.map((r) => r.endpoint_id);
+  // Turned on again: its failures so far no longer count towards disabling it (TIDINGS_WEBHOOK_DISABLE_AFTER_MS).
+  const reEnabled = (value?.endpoints ?? []).filter((e) => e.enabled && disabled.includes(e.id)).map((e) => e.id);
+  if (reEnabled.length > 0) await client.query('update webhook_endpoint_stats set failing_since = null where user_id = $1 and endpoint_id = any($2)', [userId, reEnabled]);
   await client.query('delete from user_webhooks where user_id = $1', [userId]);
   for (const e of value?.endpoints ?? []) {
     await client.query(

@@ -32,7 +32,7 @@ const VALID: Record<string, unknown> = {
   'PUT /v1/preferences': { preferences: [{ type: 'job_completed', in_app: true, email: false, webhook: false }] },
   'PUT /v1/recipients/me': { email: 'a@example.test', display_name: 'A', locale: 'en', time_zone: 'UTC', topics: ['gpu'] },
   'PUT /v1/recipients/{userId}': { email: 'a@example.test', roles: ['ops'], topics: [] },
-  'PUT /v1/webhooks': { endpoints: [{ id: 'e1', url: 'https://example.test/hook', format: 'generic', types: [] }] },
+  'PUT /v1/webhooks': { endpoints: [{ id: 'e1', url: 'https://hook.localhost/hook', format: 'generic', types: [] }] },
 };
 
 /** JSON text of arrays or objects nested `depth` levels, written without recursion. */
@@ -126,7 +126,7 @@ describe('hostile HTTP input', () => {
   let tokens: (string | undefined)[];
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ TIDINGS_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.2/32' }); // hook.localhost; the webhook role stays off: nothing is sent
     const key = new TextEncoder().encode(h.endpoints.jwtSecret);
     tokens = [
       undefined,

@@ -15,6 +15,7 @@ import { createLogger } from '../../src/logger.ts';
 import { startTidings, type Tidings } from '../../src/tidings.ts';
 import { createAuthenticator, type Authenticator } from '../../src/auth.ts';
 import type { Endpoints } from '../../src/stack/stack.ts';
+import type { Resolver } from '../../src/channels/webhook/address-guard.ts';
 
 export interface Harness {
   id: string;
@@ -42,10 +43,24 @@ export async function isolatedSettings(extra: Record<string, string> = {}): Prom
     TIDINGS_HTTP_PORT: '0',
     TIDINGS_INSTANCE_ID: id,
     LOG_LEVEL: 'error',
+    // Webhook deliveries only where a test asks for them (TIDINGS_ROLES with webhook), to loopback receivers.
+    TIDINGS_ROLES: 'ingest,api,dedupe,router,projector,gateway',
     ...extra,
   };
   return { id, env, endpoints: { ...shared, databaseUrl } };
 }
+
+/**
+ * Host names as the tests' Tidings resolves them, without asking any DNS
+ * server (tests send traffic only to loopback): `localhost` is 127.0.0.1,
+ * every `<name>.localhost` (RFC 6761) is 127.0.0.2, and nothing else resolves.
+ */
+export const loopbackResolver: Resolver = async (hostname) => {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost') return [{ address: '127.0.0.1', family: 4 }];
+  if (name.endsWith('.localhost')) return [{ address: '127.0.0.2', family: 4 }];
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+};
 
 export async function startHarness(extra: Record<string, string> = {}): Promise<Harness> {
   const settings = await isolatedSettings(extra);
@@ -55,7 +70,7 @@ export async function startHarness(extra: Record<string, string> = {}): Promise<
 /** Starts (again) a Tidings on settings from isolatedSettings: same topics, groups and database. */
 export async function startWith(settings: { id: string; env: Record<string, string>; endpoints: Endpoints }, extra: Record<string, string> = {}): Promise<Harness> {
   const config = loadConfig({ ...settings.env, ...extra });
-  const tidings = await startTidings({ config, endpoints: settings.endpoints, log: createLogger(config.logLevel) });
+  const tidings = await startTidings({ config, endpoints: settings.endpoints, log: createLogger(config.logLevel), resolve: loopbackResolver });
   return { id: settings.id, config, endpoints: settings.endpoints, tidings, auth: createAuthenticator({ secret: settings.endpoints.jwtSecret }), stop: () => tidings.stop() };
 }
 

@@ -1,14 +1,16 @@
 /**
  * Makes one webhook attempt: renders the body for the endpoint's format,
  * signs it (Standard Webhooks; the delivery id is the webhook-id, the same on
- * every attempt), POSTs it through the guarded undici Agent within a time
- * limit, and says what came of it. Never throws for what the endpoint does.
+ * every attempt), POSTs it through the guarded undici Agent, and says what
+ * came of it. Never throws for what the endpoint does.
  *
- * Two guards keep one endpoint from holding back the others: at most
- * `maxInFlightPerEndpoint` attempts to an endpoint at once (a delivery that
- * finds no slot within its time limit is not attempted), and a circuit that
- * opens when an endpoint did not answer at all; while it is open, callers may
- * skip it (first attempts do; retries probe it).
+ * Nothing waits long on one endpoint. A request may stay open for the
+ * endpoint's timeout, but its caller waits only `waitMs`; a request still open
+ * then goes on unwatched, and the delivery's next attempt takes its answer
+ * instead of sending again. At most `maxInFlightPerEndpoint` requests to an
+ * endpoint are open at once. An endpoint that did not answer (in time, or at
+ * all) gets an open circuit: first attempts skip it, retries send it one probe
+ * at a time, and an answer closes it.
  */
 import { request, type Dispatcher } from 'undici';
 import type { DeliveryCommand, WebhookTarget } from '../../model/routing.ts';
@@ -32,10 +34,12 @@ export interface SenderOptions {
 }
 
 export interface AttemptOptions {
-  /** ms the attempt may take, waiting for a slot included */
+  /** ms the request may stay open (the endpoint's timeout) */
   timeoutMs: number;
-  /** skip the endpoint while its circuit is open */
-  respectCircuit: boolean;
+  /** ms the caller waits for it; a request still open then goes on unwatched, and the delivery's next attempt takes its answer */
+  waitMs: number;
+  /** first attempts skip an endpoint whose circuit is open; retries send one probe at a time to it */
+  lane: 'first' | 'retry';
 }
 
 export interface Sender {
@@ -44,11 +48,16 @@ export interface Sender {
 
 /** Bytes of an answer's body read (then dropped): enough to reuse the connection, not enough to hurt. */
 const MAX_ANSWER_BYTES = 64 * 1024;
+/** ms an answer that came after its caller stopped waiting is kept for the delivery's next attempt */
+const KEEP_LATE_ANSWER_MS = 15 * 60_000;
 
 export function createSender(options: SenderOptions): Sender {
   const clock = options.clock ?? Date.now;
   const slots = new Map<string, { busy: number; waiting: (() => void)[] }>();
-  const openUntil = new Map<string, number>();
+  // Per endpoint: open circuit until (ms), and whether a probe is out.
+  const circuits = new Map<string, { openUntil: number; probing: boolean }>();
+  // Requests by delivery id whose caller stopped waiting: their answer belongs to the delivery's next attempt.
+  const unwatched = new Map<string, Promise<AttemptOutcome>>();
 
   const endpointKey = (command: DeliveryCommand, target: WebhookTarget) => (target.global ? 'global' : `${command.user_id}\u0000${target.endpoint_id}`);
 
@@ -90,55 +99,83 @@ export function createSender(options: SenderOptions): Sender {
     return secrets;
   };
 
+  const open = (key: string) => circuits.set(key, { openUntil: clock() + options.circuitOpenMs, probing: circuits.get(key)?.probing ?? false });
+
+  /** One POST, within `timeoutMs`; what came of it, for the circuit too. */
+  const send = async (command: DeliveryCommand, target: WebhookTarget, key: string, timeoutMs: number): Promise<AttemptOutcome> => {
+    let body: string;
+    let headers: Record<string, string>;
+    try {
+      body = renderPayload(target.format, target.url, command.notification);
+      const secrets = secretsOf(command, target);
+      headers = {
+        ...target.headers,
+        'content-type': 'application/json',
+        'user-agent': options.userAgent,
+        ...(secrets.length > 0 ? signatureHeaders({ id: command.delivery_id, timestampMs: clock(), body, secrets }) : { 'webhook-id': command.delivery_id }),
+      };
+    } catch (err) {
+      return { kind: 'no-answer', error: `the delivery cannot be prepared: ${(err as Error).message}`, latencyMs: 0, final: true };
+    }
+    const sent = performance.now();
+    try {
+      const answer = await request(target.url, {
+        method: 'POST', dispatcher: options.agent, headers, body,
+        signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+      });
+      await drain(answer.body);
+      circuits.delete(key);
+      const header = answer.headers['retry-after'];
+      return {
+        kind: 'answered', status: answer.statusCode, latencyMs: performance.now() - sent,
+        retryAfterMs: answer.statusCode === 429 || answer.statusCode === 503 ? retryAfterMs(Array.isArray(header) ? header[0] : header, clock()) : undefined,
+      };
+    } catch (err) {
+      const latencyMs = performance.now() - sent;
+      if (err instanceof AddressRefusedError) return { kind: 'no-answer', error: `refused: ${err.reason}`, latencyMs, final: true };
+      open(key);
+      return { kind: 'no-answer', error: describe(err, timeoutMs), latencyMs, final: false };
+    }
+  };
+
   return {
-    async attempt(command, target, { timeoutMs, respectCircuit }) {
+    async attempt(command, target, { timeoutMs, waitMs, lane }) {
       const key = endpointKey(command, target);
-      const open = openUntil.get(key);
-      if (respectCircuit && open !== undefined && clock() < open) {
-        return { kind: 'not-attempted', reason: 'the endpoint did not answer recently (circuit open); the retries will try it' };
-      }
       const started = performance.now();
-      if (!(await acquire(key, started + timeoutMs))) {
-        return { kind: 'not-attempted', reason: `${options.maxInFlightPerEndpoint} attempts to this endpoint were already in flight for ${timeoutMs} ms` };
-      }
-      try {
-        let body: string;
-        let headers: Record<string, string>;
-        try {
-          body = renderPayload(target.format, target.url, command.notification);
-          const secrets = secretsOf(command, target);
-          headers = {
-            ...target.headers,
-            'content-type': 'application/json',
-            'user-agent': options.userAgent,
-            ...(secrets.length > 0 ? signatureHeaders({ id: command.delivery_id, timestampMs: clock(), body, secrets }) : { 'webhook-id': command.delivery_id }),
-          };
-        } catch (err) {
-          return { kind: 'no-answer', error: `the delivery cannot be prepared: ${(err as Error).message}`, latencyMs: 0, final: true };
+      let pending = unwatched.get(command.delivery_id);
+      let probe = false;
+      if (pending) {
+        unwatched.delete(command.delivery_id);
+      } else {
+        const circuit = circuits.get(key);
+        if (circuit && clock() < circuit.openUntil) {
+          if (lane === 'first') return { kind: 'not-attempted', reason: 'the endpoint did not answer recently (circuit open); the retries will try it' };
+          if (circuit.probing) return { kind: 'not-attempted', reason: 'the endpoint did not answer recently (circuit open) and is being probed' };
+          circuit.probing = true;
+          probe = true;
         }
-        const left = Math.max(1, timeoutMs - (performance.now() - started));
-        const sent = performance.now();
-        try {
-          const answer = await request(target.url, {
-            method: 'POST', dispatcher: options.agent, headers, body,
-            signal: AbortSignal.timeout(left), headersTimeout: left, bodyTimeout: left,
-          });
-          await drain(answer.body);
-          openUntil.delete(key);
-          const header = answer.headers['retry-after'];
-          return {
-            kind: 'answered', status: answer.statusCode, latencyMs: performance.now() - sent,
-            retryAfterMs: answer.statusCode === 429 || answer.statusCode === 503 ? retryAfterMs(Array.isArray(header) ? header[0] : header, clock()) : undefined,
-          };
-        } catch (err) {
-          const latencyMs = performance.now() - sent;
-          if (err instanceof AddressRefusedError) return { kind: 'no-answer', error: `refused: ${err.reason}`, latencyMs, final: true };
-          openUntil.set(key, clock() + options.circuitOpenMs);
-          return { kind: 'no-answer', error: describe(err, left), latencyMs, final: false };
+        if (!(await acquire(key, started + waitMs))) {
+          if (probe) circuits.get(key)!.probing = false;
+          return { kind: 'not-attempted', reason: `${options.maxInFlightPerEndpoint} requests to this endpoint were open for ${waitMs} ms` };
         }
-      } finally {
-        release(key);
+        pending = send(command, target, key, Math.max(1, Math.ceil(timeoutMs))).finally(() => {
+          release(key);
+          const circuit = circuits.get(key);
+          if (probe && circuit) circuit.probing = false;
+        });
       }
+      const inFlight = pending;
+      const left = Math.max(0, waitMs - (performance.now() - started));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([inFlight, new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), left); })]);
+      clearTimeout(timer);
+      if (outcome !== undefined) return outcome;
+      // Still open: nobody waits for it any more, but its answer is kept for the next attempt.
+      open(key);
+      unwatched.set(command.delivery_id, inFlight);
+      const forget = setTimeout(() => { if (unwatched.get(command.delivery_id) === inFlight) unwatched.delete(command.delivery_id); }, timeoutMs + KEEP_LATE_ANSWER_MS);
+      forget.unref();
+      return { kind: 'no-answer', error: `no answer within ${Math.round(waitMs)} ms; the request stays open for up to ${Math.round(timeoutMs)} ms and the next attempt takes its answer`, latencyMs: performance.now() - started, final: false };
     },
   };
 }

@@ -1,12 +1,14 @@
 /**
  * Wires webhook delivery, in two lanes of the same logic:
  * - `webhook` reads notification.delivery.webhook and makes each delivery's
- *   first attempt, within TIDINGS_WEBHOOK_INLINE_TIMEOUT_MS and skipping
- *   endpoints whose circuit is open, so that one slow or dead endpoint cannot
- *   hold back the deliveries read with it;
+ *   first attempt, skipping endpoints whose circuit is open;
  * - `webhook-retry` reads the retry tiers (notification.delivery.webhook.retry.<delay>):
  *   a record waits, its partition paused, until the due time in its headers,
- *   then is attempted with the endpoint's own timeout.
+ *   then is attempted (one probe at a time to an endpoint with an open circuit).
+ * A batch waits for an attempt at most TIDINGS_WEBHOOK_INLINE_TIMEOUT_MS; a
+ * request still open then stays open up to the endpoint's timeout and the
+ * delivery's next attempt takes its answer (src/channels/webhook/sender.ts),
+ * so one slow or dead endpoint cannot hold back the deliveries read with it.
  *
  * Each attempt's outcome (settle) becomes, in one Kafka transaction with the
  * input offset: its delivery result, the command on its next tier or in the
@@ -44,8 +46,8 @@ export interface WebhookDeps {
   prefix: string;
   sender: Sender;
   policy: RetryPolicy;
-  /** ms a first attempt may take */
-  inlineTimeoutMs: number;
+  /** ms a batch waits for one attempt's answer (the request itself may stay open for the endpoint's timeout) */
+  waitMs: number;
   /** ms of only failures after which an endpoint is disabled */
   disableAfterMs: number;
   log: Logger;
@@ -67,6 +69,7 @@ export const ATTEMPT_HEADER = 'x-tidings-attempt';
 export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> {
   const { topics, lane } = deps;
   const clock = deps.clock ?? Date.now;
+  const log = deps.log.child({ processor: lane });
   const groupId = groupIdOf(lane, deps.prefix);
   const tierTopic = (ms: number) => `${topics.deliveryWebhookRetry}.${delayLabel(ms)}` as TopicName<'deliveryWebhookRetry'>;
   const inputs = sourcesOf(lane, topics, deps.tiers);
@@ -123,9 +126,7 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
     const current = target.global ? undefined : await findWebhook(deps.pool, command.user_id, target.endpoint_id);
     const outcome = !target.global && current !== undefined && !current.enabled
       ? { kind: 'not-attempted' as const, reason: 'the endpoint is disabled' }
-      : await deps.sender.attempt(command, target, lane === 'webhook'
-        ? { timeoutMs: Math.min(target.timeout_ms, deps.inlineTimeoutMs), respectCircuit: true }
-        : { timeoutMs: target.timeout_ms, respectCircuit: false });
+      : await deps.sender.attempt(command, target, { timeoutMs: target.timeout_ms, waitMs: Math.min(target.timeout_ms, deps.waitMs), lane: lane === 'webhook' ? 'first' : 'retry' });
     if (outcome.kind === 'not-attempted' && outcome.reason === 'the endpoint is disabled') {
       return [{ kind: 'result', result: {
         delivery_id: command.delivery_id, notification_id: command.notification.id, user_id: command.user_id, channel: 'webhook',
@@ -135,6 +136,9 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
     }
     const now = clock();
     const settled = settle(command, outcome, deps.policy, { now });
+    if (outcome.kind !== 'answered' || outcome.status >= 300) {
+      log.info({ deliveryId: command.delivery_id, endpoint: target.endpoint_id, attempt: command.attempt, outcome }, 'webhook attempt failed');
+    }
     const written: Written[] = [];
     let disabled = false;
     for (const output of settled) {

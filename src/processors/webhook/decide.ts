@@ -66,8 +66,8 @@ export function settle(command: DeliveryCommand, outcome: AttemptOutcome, policy
   if (outcome.kind === 'answered' && outcome.status >= 200 && outcome.status < 300) return [result('sent', null)];
   if (outcome.kind === 'answered' && outcome.status === 410) {
     const reason = 'the endpoint answered 410 Gone';
-    const disable: WebhookOutput[] = target.global ? [] : [{ kind: 'disable', userId: command.user_id, endpointId: target.endpoint_id, reason }];
-    return [...end('TIDINGS_WEBHOOK_GONE', `${reason}; it is disabled`), ...disable];
+    if (target.global) return end('TIDINGS_WEBHOOK_GONE', `${reason}; the global webhook is configured, not disabled: fix TIDINGS_GLOBAL_WEBHOOK_URL`);
+    return [...end('TIDINGS_WEBHOOK_GONE', `${reason}; it is disabled`), { kind: 'disable', userId: command.user_id, endpointId: target.endpoint_id, reason }];
   }
   if (outcome.kind === 'answered' && outcome.status >= 400 && outcome.status < 500 && !RETRIED_4XX.has(outcome.status)) {
     return end('TIDINGS_WEBHOOK_REFUSED', `the endpoint answered ${outcome.status}; a 4xx other than 408, 409, 425 and 429 is not retried`);
@@ -129,6 +129,8 @@ export function retryAfterMs(header: string | undefined, now: number): number | 
   if (header === undefined) return undefined;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1_000;
+  // Only an IMF-fixdate or its obsolete forms: a day name first ("Sun, 06 Nov 1994 08:49:37 GMT"). Date.parse would read "1.5" or "-1" as years.
+  if (!/^[A-Za-z]{3}/.test(value)) return undefined;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
