@@ -17,6 +17,9 @@ export interface Received {
 /** How to answer one request: a status with headers, or never (the connection is left hanging). */
 export type Answer = { status: number; headers?: Record<string, string> } | 'hang';
 
+/** An answer chosen by the request and the ones before it on the same path. */
+export type Answering = (request: Received, before: Received[]) => Answer;
+
 export interface Receiver {
   /** http://host:port */
   url: string;
@@ -25,12 +28,15 @@ export interface Receiver {
   at(path: string): Received[];
   /** how `path` answers from now on; `answers` are used in turn, the last one repeats */
   answer(path: string, ...answers: Answer[]): void;
+  /** how `path` answers from now on, request by request */
+  answerWith(path: string, answering: Answering): void;
   close(): Promise<void>;
 }
 
 export async function startReceiver(host: string): Promise<Receiver> {
   const requests: Received[] = [];
   const plans = new Map<string, Answer[]>();
+  const chosen = new Map<string, Answering>();
   const hanging = new Set<ServerResponse>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -38,9 +44,12 @@ export async function startReceiver(host: string): Promise<Receiver> {
     req.on('end', () => {
       const path = req.url ?? '/';
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']));
-      requests.push({ path, headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      const received = { path, headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const before = requests.filter((r) => r.path === path);
+      requests.push(received);
       const plan = plans.get(path) ?? [];
-      const answer = (plan.length > 1 ? plan.shift() : plan[0]) ?? { status: 200 };
+      const answering = chosen.get(path);
+      const answer = answering ? answering(received, before) : (plan.length > 1 ? plan.shift() : plan[0]) ?? { status: 200 };
       if (answer === 'hang') {
         hanging.add(res);
         return;
@@ -54,7 +63,8 @@ export async function startReceiver(host: string): Promise<Receiver> {
     url: `http://${host}:${port}`,
     requests,
     at: (path) => requests.filter((r) => r.path === path),
-    answer: (path, ...answers) => { plans.set(path, answers); },
+    answer: (path, ...answers) => { chosen.delete(path); plans.set(path, answers); },
+    answerWith: (path, answering) => { chosen.set(path, answering); },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
