@@ -18,20 +18,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Publisher } from '../kafka/publisher.ts';
-import {
-  ENDPOINT_DEFAULTS, WEBHOOK_FORMATS, WEBHOOK_SECRET_PATTERN, WEBHOOK_TIMEOUT_MS, webhookSecretProblem, webhookTarget,
-  type DeliveryCommand, type WebhookEndpoint, type WebhookEndpoints, type WebhookFormat,
-} from '../model/routing.ts';
+import { ENDPOINT_DEFAULTS, webhookTarget, type DeliveryCommand, type WebhookEndpoint, type WebhookEndpoints } from '../model/routing.ts';
 import { sourceKey, type Notification } from '../model/notification.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { requireRole } from './authenticate.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Pool } from '../db/pool.ts';
-import { findWebhook, listWebhooks, type WebhookRow } from '../db/webhooks.ts';
+import { endpointOf, findWebhook, listWebhooks } from '../db/webhooks.ts';
 import { endpointStats, listAttempts, type AttemptRow, type EndpointStats } from '../db/delivery-attempts.ts';
 import { webhookSecretContext, type SecretBox } from '../secret-box.ts';
-import { vetUrl, type Network, type Resolver } from '../channels/webhook/address-guard.ts';
+import type { Network, Resolver } from '../channels/webhook/address-guard.ts';
 import { detectFormat } from '../channels/webhook/payload.ts';
+import { addressProblems, endpointProblems, endpointSchema, idParams, MAX_ENDPOINTS, type EndpointBody } from './webhook-validation.ts';
+
+import { createLimiter } from './rate-limit.ts';
 
 export interface WebhookRoutesDeps {
   publisher: Publisher;
@@ -51,46 +51,6 @@ export interface WebhookRoutesDeps {
   /** ms since the epoch; Date.now unless given */
   clock?: () => number;
 }
-
-interface EndpointBody {
-  id: string;
-  url: string;
-  format?: WebhookFormat;
-  secret?: string;
-  enabled?: boolean;
-  types?: string[];
-  headers?: Record<string, string>;
-  timeout_ms?: number;
-}
-
-/** Headers Tidings sets itself (or HTTP owns), which an endpoint may not set. */
-const RESERVED_HEADERS = /^(webhook-.*|content-type|content-length|host|connection|transfer-encoding|keep-alive|upgrade|te|trailer|expect|proxy-.*)$/i;
-
-export const MAX_ENDPOINTS = 20;
-
-const ENDPOINT_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
-
-const endpointSchema = {
-  type: 'object',
-  required: ['id', 'url'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string', pattern: ENDPOINT_ID_PATTERN },
-    url: { type: 'string', maxLength: 2048 },
-    format: { type: 'string', enum: WEBHOOK_FORMATS, description: 'Payload format; left out: detected from the URL (Discord, Slack, Teams, else generic).' },
-    secret: { type: 'string', pattern: WEBHOOK_SECRET_PATTERN, description: 'Standard Webhooks signing secret (generic format only); generated when left out.' },
-    enabled: { type: 'boolean', default: true },
-    types: { type: 'array', maxItems: 200, items: { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,99}$' }, description: 'Notification types sent to it; empty or left out for all.' },
-    headers: {
-      type: 'object', maxProperties: 20, description: 'Extra HTTP headers sent with every delivery (not webhook-*, content-type or hop-by-hop headers).',
-      propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$" },
-      additionalProperties: { type: 'string', maxLength: 1024, pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$' },
-    },
-    timeout_ms: { type: 'integer', minimum: 100, maximum: WEBHOOK_TIMEOUT_MS.max, description: `Milliseconds one attempt may take (default ${WEBHOOK_TIMEOUT_MS.default}).` },
-  },
-} as const;
-
-const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: ENDPOINT_ID_PATTERN } } } as const;
 
 type EndpointFields = Pick<WebhookEndpoint, 'id' | 'url' | 'format' | 'enabled' | 'disabled_reason' | 'types' | 'headers' | 'timeout_ms'>;
 
@@ -116,50 +76,6 @@ function attemptView(a: AttemptRow) {
   };
 }
 
-/** An endpoint as projected, in the shape of notification.webhooks. */
-function fromRow(r: WebhookRow): WebhookEndpoint {
-  return {
-    id: r.endpoint_id, url: r.url, format: r.format as WebhookFormat, secret_encrypted: r.secret_encrypted, enabled: r.enabled, types: r.types,
-    headers: r.headers, timeout_ms: r.timeout_ms, previous_secret_encrypted: r.previous_secret_encrypted,
-    previous_secret_expires_at: r.previous_secret_expires_at, disabled_reason: r.disabled_reason,
-  };
-}
-
-/** Every reason the set cannot be stored, besides what the JSON schema checks and the addresses its URLs reach. */
-export function endpointProblems(endpoints: readonly EndpointBody[]): string[] {
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  endpoints.forEach((e, i) => {
-    if (seen.has(e.id)) problems.push(`endpoints[${i}].id: "${e.id}" appears twice`);
-    seen.add(e.id);
-    let url: URL | undefined;
-    try {
-      url = new URL(e.url);
-    } catch {
-      problems.push(`endpoints[${i}].url: not a URL`);
-    }
-    if (url && url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`endpoints[${i}].url: must be http or https, not ${url.protocol}`);
-    if (url && (url.username || url.password)) problems.push(`endpoints[${i}].url: must not carry credentials; generic endpoints are signed instead`);
-    const secretProblem = e.secret === undefined ? undefined : webhookSecretProblem(e.secret);
-    if (secretProblem) problems.push(`endpoints[${i}].secret: ${secretProblem}`);
-    const format = e.format ?? detectFormat(e.url);
-    if (e.secret !== undefined && format !== 'generic') problems.push(`endpoints[${i}].secret: only generic endpoints are signed; ${format} carries its credential in the URL`);
-    for (const name of Object.keys(e.headers ?? {})) {
-      if (RESERVED_HEADERS.test(name)) problems.push(`endpoints[${i}].headers: ${name} is set by Tidings or by HTTP itself`);
-    }
-  });
-  return problems;
-}
-
-/** Why each http(s) URL of the set may not be reached: refused addresses, names that do not resolve. */
-async function addressProblems(endpoints: readonly EndpointBody[], allowed: readonly Network[], resolve: Resolver): Promise<string[]> {
-  const reasons = await Promise.all(endpoints.map((e) => {
-    const protocol = URL.canParse(e.url) ? new URL(e.url).protocol : undefined;
-    return protocol === 'http:' || protocol === 'https:' ? vetUrl(e.url, allowed, resolve) : undefined;
-  }));
-  return reasons.flatMap((reason, i) => (reason === undefined ? [] : [`endpoints[${i}].url: ${reason}`]));
-}
-
 export function generateSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
@@ -176,28 +92,6 @@ function decodeAttemptCursor(cursor: string | undefined): { at: Date; deliveryId
   if (!/^[1-9]\d{0,8}$/.test(attempt) || rest.length > 0) throw new ValidationError(['cursor: not a cursor from this API']);
   const { at, id } = decodeCursor(position)!;
   return { at, deliveryId: id, attempt: Number(attempt) };
-}
-
-/**
- * At most `max` calls per user within any `windowMs` (ms), in this process's
- * memory: a sliding window of each user's call times.
- */
-function createLimiter({ max, windowMs }: { max: number; windowMs: number }, clock: () => number) {
-  const calls = new Map<string, number[]>();
-  return {
-    /** Counts a call; returns ms until the user may call again when over the limit, else undefined. */
-    take(userId: string): number | undefined {
-      const now = clock();
-      if (calls.size > 10_000) for (const [user, times] of calls) if (times.every((t) => t <= now - windowMs)) calls.delete(user);
-      const recent = (calls.get(userId) ?? []).filter((t) => t > now - windowMs);
-      if (recent.length >= max) {
-        calls.set(userId, recent);
-        return recent[0]! + windowMs - now;
-      }
-      calls.set(userId, [...recent, now]);
-      return undefined;
-    },
-  };
 }
 
 /** The notification a test delivery carries. */
@@ -223,13 +117,13 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDep
     const rows = await listWebhooks(deps.pool, userId);
     const row = rows.find((r) => r.endpoint_id === id);
     if (!row) throw new NotFoundError(`no webhook endpoint ${id}`);
-    return { row, endpoints: rows.map(fromRow) };
+    return { row, endpoints: rows.map(endpointOf) };
   };
 
   app.get('/v1/webhooks', { preHandler: requireRole(), schema: { summary: 'Your webhook endpoints with their delivery statistics (secrets are never shown again)' } }, async (request) => {
     const userId = request.principal!.userId;
     const [rows, stats] = await Promise.all([listWebhooks(deps.pool, userId), endpointStats(deps.pool, userId)]);
-    return { endpoints: rows.map((r) => ({ ...endpointView({ ...fromRow(r), signed: r.secret_encrypted !== null }), ...statsView(stats.get(r.endpoint_id)) })) };
+    return { endpoints: rows.map((r) => ({ ...endpointView({ ...endpointOf(r), signed: r.secret_encrypted !== null }), ...statsView(stats.get(r.endpoint_id)) })) };
   });
 
   app.put<{ Body: { endpoints: EndpointBody[] } }>('/v1/webhooks', {
@@ -350,7 +244,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDep
     if (!row.enabled) throw new ValidationError([`${id}: the endpoint is disabled${row.disabled_reason ? ` (${row.disabled_reason})` : ''}; enable it first`]);
     const now = clock();
     const command: DeliveryCommand = {
-      delivery_id: randomUUID(), channel: 'webhook', user_id: userId, email: null, webhook: webhookTarget(fromRow(row)), attempt: 1,
+      delivery_id: randomUUID(), channel: 'webhook', user_id: userId, email: null, webhook: webhookTarget(endpointOf(row)), attempt: 1,
       notification: testNotification(userId, id, randomUUID(), now), created_at: now,
     };
     await deps.publisher.publish(deps.deliveryWebhookTopic, userId, command);

@@ -1,6 +1,6 @@
 /** The webhooks read model: table `user_webhooks`, one row per endpoint of a user, as projected from notification.webhooks. */
 import type { Client, Pool } from './pool.ts';
-import type { WebhookEndpoints } from '../model/routing.ts';
+import type { WebhookEndpoint, WebhookEndpoints, WebhookFormat } from '../model/routing.ts';
 
 export interface WebhookRow {
   endpoint_id: string;
@@ -50,4 +50,13 @@ export async function putWebhooks(client: Client, userId: string, value: Webhook
         e.previous_secret_expires_at === null ? null : new Date(e.previous_secret_expires_at), e.disabled_reason, new Date(value?.updated_at ?? 0)],
     );
   }
+}
+
+/** An endpoint as projected, in the shape of notification.webhooks. */
+export function endpointOf(r: WebhookRow): WebhookEndpoint {
+  return {
+    id: r.endpoint_id, url: r.url, format: r.format as WebhookFormat, secret_encrypted: r.secret_encrypted, enabled: r.enabled, types: r.types,
+    headers: r.headers, timeout_ms: r.timeout_ms, previous_secret_encrypted: r.previous_secret_encrypted,
+    previous_secret_expires_at: r.previous_secret_expires_at, disabled_reason: r.disabled_reason,
+  };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createSecretBox, webhookSecretContext } from '../../src/secret-box.ts';
-import { endpointProblems, generateSecret } from '../../src/api/webhooks.ts';
+import { generateSecret } from '../../src/api/webhooks.ts';
+import { endpointProblems } from '../../src/api/webhook-validation.ts';
 
 const key = randomBytes(32).toString('base64');
 

@@ -26,7 +26,7 @@ import { createTransactionalSink, type OutRecord } from '../../kafka/transaction
 import type { Logger } from '../../logger.ts';
 import type { Pool } from '../../db/pool.ts';
 import { failingSince } from '../../db/delivery-attempts.ts';
-import { findWebhook, listWebhooks } from '../../db/webhooks.ts';
+import { endpointOf, findWebhook, listWebhooks } from '../../db/webhooks.ts';
 import type { DeliveryCommand, WebhookEndpoint, WebhookEndpoints } from '../../model/routing.ts';
 import { eventKey, type NotificationEvent } from '../../model/notification.ts';
 import type { Sender } from '../../channels/webhook/sender.ts';
@@ -104,11 +104,7 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
     const row = rows.find((r) => r.endpoint_id === endpointId);
     if (!row || !row.enabled) return []; // deleted or already off: nothing to turn off
     const now = clock();
-    const endpoints: WebhookEndpoint[] = rows.map((r) => ({
-      id: r.endpoint_id, url: r.url, format: r.format as WebhookEndpoint['format'], secret_encrypted: r.secret_encrypted, types: r.types,
-      headers: r.headers, timeout_ms: r.timeout_ms, previous_secret_encrypted: r.previous_secret_encrypted, previous_secret_expires_at: r.previous_secret_expires_at,
-      enabled: r.endpoint_id === endpointId ? false : r.enabled, disabled_reason: r.endpoint_id === endpointId ? reason : r.disabled_reason,
-    }));
+    const endpoints: WebhookEndpoint[] = rows.map(endpointOf).map((e) => (e.id === endpointId ? { ...e, enabled: false, disabled_reason: reason } : e));
     const host = URL.canParse(row.url) ? new URL(row.url).host : 'its URL';
     const event: NotificationEvent = {
       event_id: null, user_id: userId, audience: null, type: 'webhook_failure', severity: 'error',
