@@ -11,7 +11,7 @@ import { topicNames } from '../../src/kafka/topics.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { groupId, type ProcessorName } from '../../src/topology.ts';
 import { ensureDatabase } from '../../src/db/pool.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { startTidings, type Tidings } from '../../src/tidings.ts';
 import { createAuthenticator, type Authenticator } from '../../src/auth.ts';
 import type { Endpoints } from '../../src/stack/stack.ts';
@@ -68,9 +68,9 @@ export async function startHarness(extra: Record<string, string> = {}): Promise<
 }
 
 /** Starts (again) a Tidings on settings from isolatedSettings: same topics, groups and database. */
-export async function startWith(settings: { id: string; env: Record<string, string>; endpoints: Endpoints }, extra: Record<string, string> = {}): Promise<Harness> {
+export async function startWith(settings: { id: string; env: Record<string, string>; endpoints: Endpoints }, extra: Record<string, string> = {}, log?: Logger): Promise<Harness> {
   const config = loadConfig({ ...settings.env, ...extra });
-  const tidings = await startTidings({ config, endpoints: settings.endpoints, log: createLogger(config.logLevel), resolve: loopbackResolver });
+  const tidings = await startTidings({ config, endpoints: settings.endpoints, log: log ?? createLogger(config.logLevel), resolve: loopbackResolver });
   return { id: settings.id, config, endpoints: settings.endpoints, tidings, auth: createAuthenticator({ secret: settings.endpoints.jwtSecret }), stop: () => tidings.stop() };
 }
 
