@@ -1,0 +1,205 @@
+/**
+ * The SMTP transports of SMTP_URL, in order, each a nodemailer pooled
+ * transport with its own circuit breaker and rate limiter.
+ *
+ * A send goes to the first transport whose circuit is closed. A failure of the
+ * transport (no connection, a timeout, a failure before MAIL FROM, a 421: see
+ * smtp-errors.ts) opens its circuit and the next transport takes over at
+ * once. A circuit open for `circuitOpenMs` lets one send through as a probe;
+ * its success closes it, its failure opens it again. A failure of the message
+ * (the server answered MAIL FROM, RCPT TO or DATA with a 4xx or 5xx) is
+ * thrown as it is: another transport would hear the same, and a 550 must not
+ * be sent twice.
+ *
+ * Before a transport sends, its rate limiter admits the send (waiting, high
+ * priority first) or, past the deadline, does not: then nothing is sent.
+ */
+import nodemailer from 'nodemailer';
+import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+import type Mail from 'nodemailer/lib/mailer/index.js';
+import { createRateLimiter, EMAIL_RATE_DEFAULTS, type RateLimit, type RateLimiter, type RateLimitUsage, type Schedule, type SendPriority } from './rate-limit.ts';
+import { classifySmtpError, SmtpFailure, SmtpNotAttempted } from './smtp-errors.ts';
+
+export interface TransportPoolOptions {
+  /** SMTP_URL split at commas, in failover order */
+  urls: readonly string[];
+  /** nodemailer's pool: connections per transport (default 5) and messages per connection before it is renewed (default 100) */
+  pool?: { maxConnections?: number; maxMessages?: number };
+  /** ms a transport that failed is skipped before a send probes it */
+  circuitOpenMs: number;
+  /** ms to connect, and again to get the greeting */
+  connectionTimeoutMs: number;
+  /** ms of silence on an open connection before it is given up (default 60 s) */
+  socketTimeoutMs?: number;
+  /** per transport; EMAIL_RATE_DEFAULTS unless given, 0 turns a limit off */
+  rateLimit?: RateLimit;
+  /** ms since the epoch */
+  clock?: () => number;
+  schedule?: Schedule;
+}
+
+export type TransportStatus = 'untried' | 'verified' | 'circuit-open' | 'failing';
+
+export interface TransportState {
+  index: number;
+  /** the URL with its password (and any pass= parameter) redacted */
+  url: string;
+  /** verified: its last connection worked; circuit-open: skipped until `circuitOpenUntil`; failing: its circuit has run out and the next send probes it */
+  status: TransportStatus;
+  /** ms */
+  circuitOpenUntil: number | null;
+  lastError: { message: string; code: number | null; at: number } | null;
+  /** ms */
+  lastSuccessAt: number | null;
+  rateLimit: RateLimitUsage;
+}
+
+export interface SentVia {
+  /** index of the transport that took the message */
+  transport: number;
+  info: SMTPPool.SentMessageInfo;
+  /** ms from admission to the server's answer */
+  latencyMs: number;
+}
+
+export interface SendOptions {
+  priority: SendPriority;
+  /** ms a send may wait for its rate limit; past it, it is not made */
+  waitMs: number;
+}
+
+export interface TransportPool {
+  /** Sends through the first usable transport; throws SmtpFailure (tried, failed) or SmtpNotAttempted. */
+  send(message: Mail.Options, options: SendOptions): Promise<SentVia>;
+  /** Connects to every transport and checks its greeting and login, updating its state. */
+  verify(): Promise<TransportState[]>;
+  state(): TransportState[];
+  close(): void;
+}
+
+interface Transport {
+  url: string;
+  mailer: Mail<SMTPPool.SentMessageInfo>;
+  limiter: RateLimiter;
+  /** ms; null while the circuit is closed */
+  openedAt: number | null;
+  probing: boolean;
+  verified: boolean;
+  lastError: TransportState['lastError'];
+  lastSuccessAt: number | null;
+}
+
+export function createTransportPool(options: TransportPoolOptions): TransportPool {
+  const clock = options.clock ?? Date.now;
+  if (options.urls.length === 0) throw new RangeError('no SMTP transport is configured');
+  const transports: Transport[] = options.urls.map((url) => ({
+    url,
+    mailer: nodemailer.createTransport(new SMTPPool({
+      url,
+      pool: true,
+      maxConnections: options.pool?.maxConnections ?? 5,
+      maxMessages: options.pool?.maxMessages ?? 100,
+      connectionTimeout: options.connectionTimeoutMs,
+      greetingTimeout: options.connectionTimeoutMs,
+      socketTimeout: options.socketTimeoutMs ?? 60_000,
+    })),
+    limiter: createRateLimiter({ ...(options.rateLimit ?? EMAIL_RATE_DEFAULTS), clock, schedule: options.schedule }),
+    openedAt: null, probing: false, verified: false, lastError: null, lastSuccessAt: null,
+  }));
+
+  /** Whether `t` may be used now, and if so whether as its circuit's probe. */
+  const usable = (t: Transport): 'closed' | 'probe' | false => {
+    if (t.openedAt === null) return 'closed';
+    if (clock() - t.openedAt < options.circuitOpenMs || t.probing) return false;
+    return 'probe';
+  };
+  const succeeded = (t: Transport) => {
+    t.openedAt = null;
+    t.verified = true;
+    t.lastSuccessAt = clock();
+  };
+  const failed = (t: Transport, failure: SmtpFailure) => {
+    t.lastError = { message: failure.response, code: failure.code, at: clock() };
+    if (failure.stage === 'transport') {
+      t.openedAt = clock();
+      t.verified = false;
+    } else {
+      succeeded(t); // it answered: the connection works
+    }
+  };
+
+  return {
+    async send(message, { priority, waitMs }) {
+      const deadlineMs = clock() + waitMs;
+      let last: SmtpFailure | undefined;
+      let limited = false;
+      for (const [index, t] of transports.entries()) {
+        if (!usable(t)) continue;
+        if (!(await t.limiter.acquire(priority, deadlineMs))) {
+          limited = true;
+          break;
+        }
+        const use = usable(t); // its circuit may have opened while this send waited
+        if (!use) continue;
+        if (use === 'probe') t.probing = true;
+        const started = performance.now();
+        try {
+          const info = await t.mailer.sendMail(message);
+          succeeded(t);
+          return { transport: index, info, latencyMs: performance.now() - started };
+        } catch (err) {
+          const failure = classifySmtpError(err, index);
+          failed(t, failure);
+          if (failure.stage === 'message') throw failure;
+          last = failure;
+        } finally {
+          if (use === 'probe') t.probing = false;
+        }
+      }
+      if (last) throw last;
+      throw new SmtpNotAttempted(limited
+        ? 'the transport\'s rate limit left no room before the deadline'
+        : `every transport failed within the last ${options.circuitOpenMs} ms (circuit open)`);
+    },
+    async verify() {
+      await Promise.all(transports.map(async (t, index) => {
+        try {
+          await t.mailer.verify();
+          succeeded(t);
+        } catch (err) {
+          failed(t, classifySmtpError(err, index));
+        }
+      }));
+      return this.state();
+    },
+    state() {
+      return transports.map((t, index) => ({
+        index,
+        url: redact(t.url),
+        status: t.openedAt === null ? (t.verified ? 'verified' : 'untried') : clock() - t.openedAt < options.circuitOpenMs ? 'circuit-open' : 'failing',
+        circuitOpenUntil: t.openedAt === null ? null : t.openedAt + options.circuitOpenMs,
+        lastError: t.lastError,
+        lastSuccessAt: t.lastSuccessAt,
+        rateLimit: t.limiter.usage(),
+      }));
+    },
+    close() {
+      for (const t of transports) {
+        t.limiter.close();
+        t.mailer.close();
+      }
+    },
+  };
+}
+
+/** `smtp://user:secret@host` → `smtp://user:***@host`; pass= and password= parameters too. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    for (const key of [...u.searchParams.keys()]) if (/^pass(word)?$|secret|token/i.test(key)) u.searchParams.set(key, '***');
+    return u.href;
+  } catch {
+    return '(unreadable URL)';
+  }
+}
