@@ -36,6 +36,8 @@ import { preferenceRoutes } from './api/preferences.ts';
 import { recipientRoutes } from './api/recipients.ts';
 import { inboxRoutes } from './api/inbox.ts';
 import { auditRoutes } from './api/audit.ts';
+import { deadLetterRoutes } from './api/dead-letters.ts';
+import { createDeadLetterStore } from './kafka/dead-letter-store.ts';
 import { webhookRoutes } from './api/webhooks.ts';
 import { createSecretBox } from './secret-box.ts';
 import { healthRoutes, type Check } from './health/routes.ts';
@@ -151,6 +153,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     await app.register(recipientRoutes, { publisher, pool, recipientsTopic: topics.recipients });
     await app.register(webhookRoutes, { publisher, pool, secrets: createSecretBox(endpoints.secretKey), webhooksTopic: topics.webhooks, deliveryWebhookTopic: topics.deliveryWebhook, defaultTimeoutMs: config.webhookTimeoutMs, allowed: config.webhookAllowedNetworks, resolve, secretGraceMs: config.webhookSecretGraceMs });
     await app.register(auditRoutes, { pool });
+    await app.register(deadLetterRoutes, { store: createDeadLetterStore({ kafka, codec, publisher, topics }) });
   }
   await app.ready();
   // Without a configured allow-list, only pages served by Tidings itself may

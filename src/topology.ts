@@ -108,7 +108,7 @@ export interface RoleDecl {
 /** The one list of roles (TIDINGS_ROLES) and what each runs, in start order. */
 export const ROLE_TABLE = {
   ingest: { processors: [], serves: 'POST /v1/events', publishes: ['events'] },
-  api: { processors: [], serves: 'the REST API under /v1 and /openapi.json', publishes: ['reads', 'preferences', 'recipients', 'webhooks', 'deliveryWebhook'] },
+  api: { processors: [], serves: 'the REST API under /v1 and /openapi.json', publishes: ['reads', 'preferences', 'recipients', 'webhooks', 'deliveryWebhook', 'events', 'accepted', 'inbox', 'audit', 'deliveryResults', 'dlqRedrives'] },
   dedupe: { processors: ['dedupe'] },
   router: { processors: ['router'] },
   projector: { processors: ['projector'] },

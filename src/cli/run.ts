@@ -6,6 +6,7 @@ import { tokenCommand } from './token.ts';
 import { produceCommand } from './produce.ts';
 import { topicsCommand } from './topics.ts';
 import { topologyCommand } from './topology.ts';
+import { dlqCommand } from './dlq.ts';
 
 const USAGE = `usage: tidings <command>
 
@@ -15,6 +16,7 @@ const USAGE = `usage: tidings <command>
   topology              print sources → processor → sinks and group ids of every role
   token <user> [role…]  print a JWT for a user (local development)
   produce <type> <user> publish a test event to notification.events
+  dlq list|redrive <topic> …  list or redrive the dead letters of events, accepted or webhook
 `;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -54,6 +56,8 @@ async function dispatch(command: string | undefined, args: string[], config: Con
       return topicsCommand(config);
     case 'topology':
       return topologyCommand(config);
+    case 'dlq':
+      return dlqCommand(config, args);
     default:
       console.error(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

@@ -9,6 +9,7 @@
  * SCHEMAS plus its .avsc (test/unit/schemas.test.ts checks the type against it).
  */
 import type { DedupeEntry } from '../model/dedupe-entry.ts';
+import type { DeadLetterRedrive } from '../model/dead-letter-redrive.ts';
 import type { Notification, NotificationEvent } from '../model/notification.ts';
 import type { AuditEvent, DeliveryCommand, DeliveryResult, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../model/routing.ts';
 
@@ -34,6 +35,7 @@ export const SCHEMAS = {
   DeliveryResult: schema<DeliveryResult>('delivery-result.avsc'),
   AuditEvent: schema<AuditEvent>('audit-event.avsc'),
   ReadEvent: schema<ReadEvent>('read-event.avsc'),
+  DeadLetterRedrive: schema<DeadLetterRedrive>('dead-letter-redrive.avsc'),
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;
@@ -45,7 +47,7 @@ export interface TopicSpec {
   /** name without the deployment prefix */
   readonly base: string;
   /** what the record key holds */
-  readonly key: 'source_key' | 'user_id' | 'timer key' | 'original key';
+  readonly key: 'source_key' | 'user_id' | 'timer key' | 'original key' | 'dead letter';
   /** Avro value schema, when Tidings has defined it yet */
   readonly value: SchemaName | 'original bytes' | 'not yet defined';
   readonly cleanup: 'delete' | 'compact' | 'compact,delete';
@@ -78,6 +80,7 @@ export const TOPICS = {
   reads: { base: 'notification.reads', key: 'user_id', value: 'ReadEvent', cleanup: 'delete', retentionMs: -1, doc: 'read / read-all / archive' },
   scheduled: { base: 'notification.scheduled', key: 'timer key', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'changelog of the timer store' },
   audit: { base: 'notification.audit', key: 'user_id', value: 'AuditEvent', cleanup: 'delete', retentionMs: -1, doc: 'security events for the audit log' },
+  dlqRedrives: { base: 'notification.dlq.redrives', key: 'dead letter', value: 'DeadLetterRedrive', cleanup: 'compact', retentionMs: -1, doc: 'dead letters an operator redrove, keyed by <dlq topic>:<partition>:<offset>' },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof TOPICS;

@@ -50,6 +50,9 @@ const SAMPLES: { [N in SchemaName]: SchemaValue<N> } = {
     status: 503, error: 'the endpoint answered 503', latency_ms: 12, next_attempt_at: 1_700_000_002_000, at: 1_700_000_000_000,
   },
   ReadEvent: { user_id: 'u-1', action: 'read_all', notification_id: 'n-1', before: 1_700_000_000_000, at: 1_700_000_000_001 },
+  DeadLetterRedrive: {
+    dlq_topic: 'notification.delivery.webhook.dlq', partition: 1, offset: '42', redriven_to: 'notification.delivery.webhook', redriven_at: 1_700_000_000_000, by: 'ops-1',
+  },
 };
 
 /** Every path where `value`'s keys and the Avro records of `type` differ, walking nested records, arrays and unions. */
