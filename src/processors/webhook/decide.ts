@@ -1,5 +1,7 @@
 /**
- * Webhook delivery, the pure part: what one attempt's outcome leads to. A
+ * Delivery, the pure part: what one attempt's outcome leads to. The retry
+ * schedule, tiers, dead letters and results are the same for every channel;
+ * what an outcome means is the channel's (webhookVerdict here). A
  * delivery command is attempted (by the sender, outside this module); its
  * outcome becomes a delivery result and, unless it succeeded, either the
  * command again on the retry topic of its next delay, or a dead letter, and
@@ -52,38 +54,72 @@ export function commandToAttempt(command: DeliveryCommand): { command: DeliveryC
 const RETRIED_4XX = new Set([408, 409, 425, 429]);
 const JITTER = 0.2;
 
-export function settle(command: DeliveryCommand, outcome: AttemptOutcome, policy: RetryPolicy, ctx: Pick<DecideContext, 'now'>): WebhookOutput[] {
+/**
+ * What an attempt's outcome means for its delivery, by channel: sent; retried
+ * (after `retryAfterMs` at least, when the receiver asked); or ended with a
+ * code and reason (dead-lettered), `disable` when the target is gone for good.
+ */
+export type Verdict =
+  | { kind: 'sent' }
+  | { kind: 'retry'; error: string; retryAfterMs?: number }
+  | { kind: 'end'; code: string; reason: string; disable?: boolean };
+
+/** HTTP's reading of an outcome, for webhooks (the rules above). */
+export function webhookVerdict(outcome: AttemptOutcome, command: DeliveryCommand): Verdict {
   const target = commandToAttempt(command).target;
+  if (outcome.kind === 'answered' && outcome.status >= 200 && outcome.status < 300) return { kind: 'sent' };
+  if (outcome.kind === 'answered' && outcome.status === 410) {
+    return target.global
+      ? { kind: 'end', code: 'TIDINGS_WEBHOOK_GONE', reason: 'the endpoint answered 410 Gone; the global webhook is configured, not disabled: fix TIDINGS_GLOBAL_WEBHOOK_URL' }
+      : { kind: 'end', code: 'TIDINGS_WEBHOOK_GONE', reason: 'the endpoint answered 410 Gone; it is disabled', disable: true };
+  }
+  if (outcome.kind === 'answered' && outcome.status >= 400 && outcome.status < 500 && !RETRIED_4XX.has(outcome.status)) {
+    return { kind: 'end', code: 'TIDINGS_WEBHOOK_REFUSED', reason: `the endpoint answered ${outcome.status}; a 4xx other than 408, 409, 425 and 429 is not retried` };
+  }
+  if (outcome.kind === 'no-answer' && outcome.final) return { kind: 'end', code: 'TIDINGS_WEBHOOK_UNREACHABLE', reason: outcome.error };
+  return { kind: 'retry', error: failureText(outcome), retryAfterMs: outcome.kind === 'answered' ? outcome.retryAfterMs : undefined };
+}
+
+/**
+ * An attempt's outputs: its result, and unless it was sent, the command on its
+ * next tier or dead-lettered (plus the target's disabling when it is gone).
+ * `judge` reads the outcome for the command's channel.
+ */
+export function settle(
+  command: DeliveryCommand, outcome: AttemptOutcome, policy: RetryPolicy, ctx: Pick<DecideContext, 'now'>,
+  judge: (outcome: AttemptOutcome, command: DeliveryCommand) => Verdict = webhookVerdict,
+): WebhookOutput[] {
   const result = (o: DeliveryOutcome, error: string | null, next: number | null = null): WebhookOutput => ({ kind: 'result', result: {
-    delivery_id: command.delivery_id, notification_id: command.notification.id, user_id: command.user_id, channel: 'webhook',
-    endpoint_id: target.endpoint_id, attempt: command.attempt, outcome: o,
+    delivery_id: command.delivery_id, notification_id: command.notification.id, user_id: command.user_id, channel: command.channel,
+    endpoint_id: command.webhook?.endpoint_id ?? null, attempt: command.attempt, outcome: o,
     status: outcome.kind === 'answered' ? outcome.status : null, error,
     latency_ms: outcome.kind === 'not-attempted' ? null : Math.round(outcome.latencyMs), next_attempt_at: next, at: ctx.now,
   } });
   const status = outcome.kind === 'answered' ? outcome.status : null;
-  const end = (code: string, reason: string): WebhookOutput[] => [result('failed', reason), { kind: 'dead', command, code, reason, status, at: ctx.now }];
-
-  if (outcome.kind === 'answered' && outcome.status >= 200 && outcome.status < 300) return [result('sent', null)];
-  if (outcome.kind === 'answered' && outcome.status === 410) {
-    const reason = 'the endpoint answered 410 Gone';
-    if (target.global) return end('TIDINGS_WEBHOOK_GONE', `${reason}; the global webhook is configured, not disabled: fix TIDINGS_GLOBAL_WEBHOOK_URL`);
-    return [...end('TIDINGS_WEBHOOK_GONE', `${reason}; it is disabled`), { kind: 'disable', userId: command.user_id, endpointId: target.endpoint_id, reason }];
+  const verdict = judge(outcome, command);
+  switch (verdict.kind) {
+    case 'sent':
+      return [result('sent', null)];
+    case 'end': {
+      const ended: WebhookOutput[] = [result('failed', verdict.reason), { kind: 'dead', command, code: verdict.code, reason: verdict.reason, status, at: ctx.now }];
+      if (verdict.disable && command.webhook && !command.webhook.global) {
+        ended.push({ kind: 'disable', userId: command.user_id, endpointId: command.webhook.endpoint_id, reason: verdict.reason.split(';')[0]! });
+      }
+      return ended;
+    }
+    case 'retry': {
+      const next = nextAttempt(command, verdict.retryAfterMs, policy, ctx.now);
+      if (next === undefined) {
+        const reason = `${verdict.error}, after ${command.attempt} attempt${command.attempt === 1 ? '' : 's'}`;
+        const code = `TIDINGS_${command.channel.toUpperCase()}_ATTEMPTS_EXHAUSTED`;
+        return [result('dead', reason), { kind: 'dead', command, code, reason, status, at: ctx.now }];
+      }
+      return [
+        result('retrying', verdict.error, next.dueAt),
+        { kind: 'retry', command: { ...command, attempt: command.attempt + 1 }, tierMs: next.tierMs, dueAt: next.dueAt, lastError: verdict.error },
+      ];
+    }
   }
-  if (outcome.kind === 'answered' && outcome.status >= 400 && outcome.status < 500 && !RETRIED_4XX.has(outcome.status)) {
-    return end('TIDINGS_WEBHOOK_REFUSED', `the endpoint answered ${outcome.status}; a 4xx other than 408, 409, 425 and 429 is not retried`);
-  }
-  if (outcome.kind === 'no-answer' && outcome.final) return end('TIDINGS_WEBHOOK_UNREACHABLE', outcome.error);
-
-  const error = failureText(outcome);
-  const next = nextAttempt(command, outcome.kind === 'answered' ? outcome.retryAfterMs : undefined, policy, ctx.now);
-  if (next === undefined) {
-    const reason = `${error}, after ${command.attempt} attempt${command.attempt === 1 ? '' : 's'}`;
-    return [result('dead', reason), { kind: 'dead', command, code: 'TIDINGS_WEBHOOK_ATTEMPTS_EXHAUSTED', reason, status, at: ctx.now }];
-  }
-  return [
-    result('retrying', error, next.dueAt),
-    { kind: 'retry', command: { ...command, attempt: command.attempt + 1 }, tierMs: next.tierMs, dueAt: next.dueAt, lastError: error },
-  ];
 }
 
 function failureText(outcome: AttemptOutcome): string {
