@@ -1,0 +1,232 @@
+/**
+ * Webhook delivery throughput, and whether dead endpoints hold back healthy
+ * ones (printed, not asserted). Tidings runs as its own process (roles ingest,
+ * api, dedupe, router, projector, webhook) on the local stack; `users` users
+ * each have one generic endpoint on a keep-alive HTTP sink on 127.0.0.2 that
+ * answers 200 at once. This process publishes `events` Avro events to
+ * notification.events at `rate` per second (0: as fast as it can) and measures
+ * at the sink: deliveries/s (first to last delivery) and publish → delivery
+ * latency. Run 1: every endpoint healthy. Run 2, on fresh settings: the same,
+ * plus one dead endpoint (accepts the connection, never answers) for a share
+ * of the users. Only loopback is reached: receivers on 127.0.0.2, URLs are IP
+ * literals, Tidings allows 127.0.0.2/32 only. Usage:
+ *   npm run bench:webhooks [-- <events> <users> <rate> <deadShare> <inlineTimeoutMs>]
+ *   (defaults 20000 200 2000 0.1, inline timeout: Tidings' default)
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '../src/logger.ts';
+import { loadConfig } from '../src/config.ts';
+import { createCodec, type Codec } from '../src/kafka/codec.ts';
+import { createKafka, createProducer, endOffsets, withAdmin, type Kafka } from '../src/kafka/client.ts';
+import { groupId } from '../src/topology.ts';
+import { eventKey, type NotificationEvent } from '../src/model/notification.ts';
+import { ENDPOINT_DEFAULTS, type WebhookEndpoint, type WebhookEndpoints } from '../src/model/routing.ts';
+import { createSecretBox, webhookSecretContext } from '../src/secret-box.ts';
+import { generateSecret } from '../src/api/webhooks.ts';
+import { childSettings, spawnTidings, waitReady, waitFor, sleep, sleepUntil, quantile, ms, describeExit, lastOutput, type ChildSettings } from './child.ts';
+
+const EVENTS = Number(process.argv[2] ?? 20_000);
+const USERS = Number(process.argv[3] ?? 200);
+const RATE = Number(process.argv[4] ?? 2_000); // events/s; 0: as fast as the producer goes
+const DEAD_SHARE = Number(process.argv[5] ?? 0.1); // of the users, run 2
+const INLINE_MS = process.argv[6]; // TIDINGS_WEBHOOK_INLINE_TIMEOUT_MS; unset: Tidings' default
+const HOST = '127.0.0.2'; // the only address Tidings may reach
+const PARTITIONS = 6;
+const CHUNK_EVERY = 50; // ms between two sends at a set rate
+const FLAT_OUT_CHUNK = 500; // events per send at rate 0
+const STALL = 30_000; // ms without a new delivery before giving up
+const GOALS = { deliveriesPerSecond: 2_000, p99Ratio: 1.2 };
+
+interface Sink { server: Server; url: string; close(): Promise<void> }
+
+/** A keep-alive HTTP server on 127.0.0.2 that hands each request's body to `onBody` and answers 200, or (dead) never answers. */
+async function startSink(onBody: ((body: string, headers: Record<string, string | string[] | undefined>) => void) | 'dead'): Promise<Sink> {
+  const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
+    if (onBody === 'dead') { req.resume(); return; } // the connection stays open, no answer ever comes
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      onBody(Buffer.concat(chunks).toString(), req.headers);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server, url: `http://${HOST}:${port}`,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** Waits until the router's group has committed past every record of notification.webhooks (its endpoint table is loaded). */
+async function waitRouterHasEndpoints(kafka: Kafka, settings: ChildSettings): Promise<void> {
+  const topic = settings.topics.webhooks;
+  const group = groupId('router', settings.prefix);
+  await withAdmin(kafka, (admin) => waitFor(async () => {
+    const ends = await endOffsets(kafka, topic);
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    return ends.every((e) => BigInt(e.offset) === 0n || (at.get(e.partition) ?? -1n) >= BigInt(e.offset)) ? true : undefined;
+  }, 'the router to consume notification.webhooks', 60_000, 100));
+}
+
+interface RunResult { delivered: number; rate: number; latencies: number[]; deadRequests: number; exitedEarly: boolean }
+
+async function run(label: string, deadShare: number): Promise<RunResult> {
+  const extra: Record<string, string> = {
+    TIDINGS_ROLES: 'ingest,api,dedupe,router,projector,webhook', TIDINGS_PARTITIONS: String(PARTITIONS), TIDINGS_WEBHOOK_ALLOWED_NETWORKS: `${HOST}/32`,
+    ...(INLINE_MS === undefined ? {} : { TIDINGS_WEBHOOK_INLINE_TIMEOUT_MS: INLINE_MS }),
+  };
+  const settings = await childSettings(extra);
+  const { topics, endpoints } = settings;
+  const config = loadConfig(settings.env);
+  const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'bench-webhooks', log: createLogger('silent') });
+  const codec: Codec = createCodec(endpoints.schemaRegistryUrl);
+  const secrets = createSecretBox(endpoints.secretKey);
+  const users = Array.from({ length: USERS }, (_, i) => `user-${i}`);
+  const deadCount = Math.round(USERS * deadShare);
+  const deadUsers = new Set(users.slice(0, deadCount));
+
+  // Publish time per source id; delivery latency once its body reaches the sink.
+  const sentAt = new Map<string, number>();
+  const sentWall = new Map<string, number>();
+  const deliveredAt = new Map<string, number>(); // wall ms
+  const latencies: number[] = [];
+  let first = Number.NaN;
+  let last = Number.NaN;
+  let answered = 0; // every request the healthy sink answered, warm-up included
+  const healthy = await startSink((body) => {
+    const now = performance.now();
+    answered += 1;
+    const id = (JSON.parse(body) as { data?: { source?: { id?: string } } }).data?.source?.id;
+    const at = id === undefined ? undefined : sentAt.get(id);
+    if (at === undefined || deliveredAt.has(id!)) return; // warm-up, or a repeat
+    deliveredAt.set(id!, Date.now());
+    latencies.push(now - at);
+    if (Number.isNaN(first)) first = now;
+    last = now;
+  });
+  let deadRequests = 0;
+  const dead = await startSink('dead');
+  dead.server.on('request', () => { deadRequests += 1; });
+
+  const child = spawnTidings(settings);
+  const producer = createProducer(kafka, {});
+  // When the router wrote each healthy delivery command (CreateTime, read uncommitted): splits the latency into pipeline and sender.
+  const commandAt = new Map<string, number>();
+  const tap = kafka.consumer({ groupId: `bench-webhooks-tap-${settings.id}`, readUncommitted: true });
+  try {
+    await waitReady(child, settings.url).catch((err: Error) => { throw new Error(`${err.message}\n${lastOutput(child)}`); });
+    console.log(`\n${label}: ${USERS} users, ${deadCount} of them with a dead endpoint as well; Tidings pid ${child.pid}, prefix ${settings.prefix}`);
+    console.log(`  settings: TIDINGS_ROLES=${config.roles.join(',')} TIDINGS_PARTITIONS=${config.partitions} TIDINGS_WEBHOOK_ALLOWED_NETWORKS=${HOST}/32 `
+      + `INLINE_TIMEOUT_MS=${config.webhookInlineTimeoutMs} TIMEOUT_MS=${config.webhookTimeoutMs} CIRCUIT_OPEN_MS=${config.webhookCircuitOpenMs} `
+      + `CONNECTIONS_PER_ORIGIN=${config.webhookConnectionsPerOrigin} MAX_IN_FLIGHT_PER_ENDPOINT=${config.webhookMaxInFlightPerEndpoint} `
+      + `RETRY_SCHEDULE=${config.webhookRetrySchedule.map((d) => `${d}ms`).join(',')}`);
+    await codec.register([{ topic: topics.events, schema: 'NotificationEvent' }, { topic: topics.webhooks, schema: 'WebhookEndpoints' }]);
+    await producer.connect();
+    await tap.connect();
+    await tap.subscribe({ topics: [topics.deliveryWebhook], fromBeginning: true });
+    await tap.run({
+      eachMessage: async ({ message }) => {
+        const command = await codec.decode('DeliveryCommand', message.value);
+        if (command.webhook?.endpoint_id === 'main') commandAt.set(command.notification.source_id, Number(message.timestamp));
+      },
+    });
+
+    // Endpoint sets straight to notification.webhooks (no save-time check).
+    const endpoint = (user: string, id: string, url: string): WebhookEndpoint => ({
+      ...ENDPOINT_DEFAULTS, id, url, format: 'generic', enabled: true, types: [], secret_encrypted: secrets.seal(generateSecret(), webhookSecretContext(user, id)),
+    });
+    const sets: { key: string; value: Buffer }[] = [];
+    for (const user of users) {
+      const value: WebhookEndpoints = { user_id: user, updated_at: Date.now(), endpoints: [
+        endpoint(user, 'main', `${healthy.url}/hooks/${user}`),
+        ...(deadUsers.has(user) ? [endpoint(user, 'dead', `${dead.url}/hooks/${user}`)] : []),
+      ] };
+      sets.push({ key: user, value: await codec.encode(topics.webhooks, value) });
+    }
+    await producer.send({ topic: topics.webhooks, acks: -1, messages: sets });
+    await waitRouterHasEndpoints(kafka, settings);
+
+    const event = (user: string, sourceId: string): NotificationEvent => ({
+      event_id: null, user_id: user, audience: null, type: 'job_completed', title: 'Build finished', message: 'All tasks finished',
+      severity: 'info', data: null, action_url: null, source_type: 'bench', source_id: sourceId, occurred_at: Date.now(),
+    });
+    // Warm-up: one event per user without a dead endpoint (connections opened, every partition used), reported apart.
+    {
+      const warm = users.filter((u) => !deadUsers.has(u));
+      const before = answered;
+      const started = performance.now();
+      const messages = await Promise.all(warm.map(async (u, i) => { const e = event(u, `${settings.id}-warm-${i}`); return { key: eventKey(e), value: await codec.encode(topics.events, e) }; }));
+      await producer.send({ topic: topics.events, acks: -1, messages });
+      await waitFor(() => (answered - before >= warm.length || child.exit ? true : undefined), 'the warm-up deliveries', 60_000).catch(() => {});
+      console.log(`  warm-up: ${answered - before} of ${warm.length} deliveries in ${ms(performance.now() - started)}`);
+    }
+
+    const messages: { id: string; key: string; value: Buffer }[] = [];
+    for (let i = 0; i < EVENTS; i++) {
+      const e = event(users[i % USERS]!, `${settings.id}-${i}`);
+      messages.push({ id: e.source_id, key: eventKey(e), value: await codec.encode(topics.events, e) });
+    }
+    const started = performance.now();
+    const perChunk = RATE > 0 ? Math.max(1, Math.round((RATE * CHUNK_EVERY) / 1_000)) : FLAT_OUT_CHUNK;
+    for (let i = 0; i < EVENTS; i += perChunk) {
+      if (RATE > 0) await sleepUntil(started + (i / RATE) * 1_000);
+      const chunk = messages.slice(i, i + perChunk);
+      const now = performance.now();
+      const wall = Date.now();
+      for (const m of chunk) { sentAt.set(m.id, now); sentWall.set(m.id, wall); }
+      await producer.send({ topic: topics.events, acks: -1, messages: chunk.map(({ key, value }) => ({ key, value })) });
+    }
+    const published = performance.now() - started;
+
+    let seen = 0;
+    let progressAt = performance.now();
+    while (latencies.length < EVENTS && !child.exit && performance.now() - progressAt < STALL) {
+      if (latencies.length > seen) { seen = latencies.length; progressAt = performance.now(); }
+      await sleep(100);
+    }
+    const rate = latencies.length > 1 ? ((latencies.length - 1) / (last - first)) * 1_000 : Number.NaN;
+    console.log(`  published ${EVENTS.toLocaleString('en')} in ${ms(published)} (${Math.round((EVENTS / published) * 1_000).toLocaleString('en')}/s${RATE > 0 ? `, target ${RATE.toLocaleString('en')}/s` : ', flat out'})`);
+    console.log(`  healthy endpoints: ${latencies.length.toLocaleString('en')} of ${EVENTS.toLocaleString('en')} delivered, ${Math.round(rate).toLocaleString('en')} deliveries/s (first to last, ${ms(last - first)}); `
+      + `publish → delivery p50 ${ms(quantile(latencies, 0.5))}, p95 ${ms(quantile(latencies, 0.95))}, p99 ${ms(quantile(latencies, 0.99))}, max ${ms(latencies.length > 0 ? Math.max(...latencies) : Number.NaN)}`);
+    {
+      const split = (from: Map<string, number>, to: Map<string, number>) => [...sentWall.keys()].flatMap((id) => {
+        const a = from.get(id); const b = to.get(id); return a === undefined || b === undefined ? [] : [b - a];
+      });
+      const line = (name: string, xs: number[]) => `${name} p50 ${ms(quantile(xs, 0.5))} p99 ${ms(quantile(xs, 0.99))}`;
+      const commandTimes = [...sentWall.keys()].flatMap((id) => { const t = commandAt.get(id); return t === undefined ? [] : [t]; });
+      const commandRate = commandTimes.length > 1 ? ((commandTimes.length - 1) / (Math.max(...commandTimes) - Math.min(...commandTimes))) * 1_000 : Number.NaN;
+      console.log(`  by hop: ${line('publish → delivery command (router)', split(sentWall, commandAt))}; ${line('command → delivery (webhook sender)', split(commandAt, deliveredAt))}; `
+        + `router wrote the healthy commands at ${Math.round(commandRate).toLocaleString('en')}/s`);
+      const bySecond = new Map<number, number>();
+      const start = Math.min(...sentWall.values());
+      for (const [id, t0] of sentWall) {
+        const t = deliveredAt.get(id);
+        if (t !== undefined) { const sec = Math.floor((t0 - start) / 1_000); bySecond.set(sec, Math.max(bySecond.get(sec) ?? 0, t - t0)); }
+      }
+      console.log(`  max latency by second of publishing: ${[...bySecond].map(([s, v]) => `${s}:${v}`).join(' ')}`);
+    }
+    if (deadCount > 0) console.log(`  dead endpoints: ${deadRequests.toLocaleString('en')} requests received (none answered)`);
+    console.log(child.exit ? `  tidings: DIED (${describeExit(child)})\n${lastOutput(child)}` : '  tidings: stayed up');
+    return { delivered: latencies.length, rate, latencies, deadRequests, exitedEarly: child.exit !== undefined };
+  } finally {
+    await Promise.allSettled([tap.disconnect(), producer.disconnect()]);
+    await dead.close(); // open requests to the dead endpoint would otherwise hold up the child's shutdown
+    await child.stop();
+    await healthy.close();
+    await settings.remove();
+  }
+}
+
+console.log(`bench:webhooks: ${EVENTS.toLocaleString('en')} events, ${USERS} users (events round-robin over them), rate ${RATE > 0 ? `${RATE.toLocaleString('en')}/s` : 'flat out'}, `
+  + `run 2 with a dead endpoint for ${Math.round(DEAD_SHARE * 100)} % of the users; receivers on ${HOST}`);
+const one = await run('run 1 (all endpoints healthy)', 0);
+const two = await run(`run 2 (plus a dead endpoint for ${Math.round(DEAD_SHARE * 100)} % of the users)`, DEAD_SHARE);
+const p99 = (r: RunResult) => quantile(r.latencies, 0.99);
+const ratio = p99(two) / p99(one);
+console.log('\nsummary (goals: ≥ 2,000 deliveries/s, p99 ratio ≤ 1.2):');
+console.log(`  run 1: ${Math.round(one.rate).toLocaleString('en')} deliveries/s, p99 ${ms(p99(one))}${one.rate >= GOALS.deliveriesPerSecond ? '' : ' (below the goal)'}`);
+console.log(`  run 2: ${Math.round(two.rate).toLocaleString('en')} deliveries/s to healthy endpoints, p99 ${ms(p99(two))}${two.rate >= GOALS.deliveriesPerSecond ? '' : ' (below the goal)'}`);
+console.log(`  p99(run 2) / p99(run 1) = ${ratio.toFixed(2)}${ratio <= GOALS.p99Ratio ? '' : ' (above the goal)'}`);
