@@ -23,7 +23,8 @@ CREATE TABLE delivery_attempts (
   latency_ms      integer,
   next_attempt_at timestamptz,
   at              timestamptz NOT NULL,
-  PRIMARY KEY (delivery_id, attempt)
+  -- a redriven delivery starts again at attempt 1: its attempts are told apart by their time
+  PRIMARY KEY (delivery_id, attempt, at)
 );
 CREATE INDEX delivery_attempts_endpoint ON delivery_attempts (user_id, endpoint_id, at DESC, delivery_id, attempt);
 CREATE INDEX delivery_attempts_notification ON delivery_attempts (notification_id);

@@ -74,7 +74,7 @@ export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): 
     });
 }
 
-function present(row: InboxRow): NotificationView & { read_at: string | null; archived: boolean } {
+function present(row: InboxRow): NotificationView & { read_at: string | null; archived: boolean; delivery: Record<string, unknown> } {
   return {
     id: row.id,
     type: row.type,
@@ -90,5 +90,6 @@ function present(row: InboxRow): NotificationView & { read_at: string | null; ar
     read: row.read_at !== null,
     read_at: row.read_at?.toISOString() ?? null,
     archived: row.archived_at !== null,
+    delivery: row.delivery,
   };
 }

@@ -16,6 +16,8 @@ export type InboxRow = Pick<Notification, 'id' | 'type' | 'category' | 'title' |
   created_at: Date;
   read_at: Date | null;
   archived_at: Date | null;
+  /** per channel ("in_app", "email", "webhook:<endpoint>"): the latest attempt's outcome, attempt, status and time */
+  delivery: Record<string, unknown>;
 };
 
 /** Position after a row in newest-first order. */
@@ -70,7 +72,7 @@ export async function applyRead(client: Client, e: ReadEvent): Promise<void> {
 /** One page of a user's notifications, newest first, keyset-paginated on (created_at, id). */
 export async function listInbox(pool: Pool, userId: string, q: InboxQuery): Promise<InboxRow[]> {
   const result = await pool.query<InboxRow>(
-    `select id, type, category, severity, title, message, data, action_url, source_type, source_id, occurred_at, created_at, read_at, archived_at
+    `select id, type, category, severity, title, message, data, action_url, source_type, source_id, occurred_at, created_at, read_at, archived_at, delivery
        from notifications
       where user_id = $1
         and (archived_at is not null) = $2
