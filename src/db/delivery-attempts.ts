@@ -8,37 +8,38 @@
 import type { Client, Pool } from './pool.ts';
 import type { DeliveryResult } from '../model/routing.ts';
 
-/** Applies one result; a result seen before (same delivery and attempt) changes nothing. */
+/**
+ * Applies one result, in one statement (the projector writes one per attempt):
+ * the attempt row, the notification's status for the channel, and for a
+ * webhook endpoint its statistics. A result seen before (same delivery,
+ * attempt and time) changes nothing.
+ */
 export async function putDeliveryResult(client: Client, r: DeliveryResult): Promise<void> {
-  const at = new Date(r.at);
-  const inserted = await client.query(
-    `insert into delivery_attempts (delivery_id, attempt, notification_id, user_id, channel, endpoint_id, outcome, status, error, latency_ms, next_attempt_at, at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict do nothing`,
-    [r.delivery_id, r.attempt, r.notification_id, r.user_id, r.channel, r.endpoint_id, r.outcome, r.status, r.error, r.latency_ms,
-      r.next_attempt_at === null ? null : new Date(r.next_attempt_at), at],
-  );
-  if (inserted.rowCount === 0) return;
-  // The channel's latest word on the notification: {"webhook:<endpoint>": {"outcome": …, "attempt": …, "at": …}}.
-  const channelKey = r.endpoint_id === null ? r.channel : `${r.channel}:${r.endpoint_id}`;
-  await client.query(
-    `update notifications set delivery = delivery || jsonb_build_object($2::text, jsonb_build_object('outcome', $3::text, 'attempt', $4::int, 'status', $5::int, 'at', $6::timestamptz))
-     where id = $1`,
-    [r.notification_id, channelKey, r.outcome, r.attempt, r.status, at],
-  );
-  if (r.channel !== 'webhook' || r.endpoint_id === null || r.outcome === 'skipped') return;
   const sent = r.outcome === 'sent';
+  // The channel's latest word on the notification: {"webhook:<endpoint>": {"outcome": …, "attempt": …, "status": …, "at": …}}.
+  const channelKey = r.endpoint_id === null ? r.channel : `${r.channel}:${r.endpoint_id}`;
+  const counts = r.channel === 'webhook' && r.endpoint_id !== null && r.outcome !== 'skipped';
   await client.query(
-    `insert into webhook_endpoint_stats as s (user_id, endpoint_id, total_sent, total_failed, last_triggered_at, last_success_at, last_error, failing_since)
-     values ($1, $2, $3, $4, $5::timestamptz, case when $6::boolean then $5::timestamptz end, case when $6::boolean then null else $7::text end,
-       case when $6::boolean then null else $5::timestamptz end)
+    `with inserted as (
+       insert into delivery_attempts (delivery_id, attempt, notification_id, user_id, channel, endpoint_id, outcome, status, error, latency_ms, next_attempt_at, at)
+       values ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12::timestamptz) on conflict do nothing returning 1
+     ), status as (
+       update notifications set delivery = delivery || jsonb_build_object($13::text, jsonb_build_object('outcome', $7::text, 'attempt', $2::int, 'status', $8::int, 'at', $12::timestamptz))
+       where id = $3::uuid and exists (select 1 from inserted)
+     )
+     insert into webhook_endpoint_stats as s (user_id, endpoint_id, total_sent, total_failed, last_triggered_at, last_success_at, last_error, failing_since)
+     select $4, $6, $14::bigint, $15::bigint, $12::timestamptz, case when $16::boolean then $12::timestamptz end,
+       case when $16::boolean then null else $9::text end, case when $16::boolean then null else $12::timestamptz end
+     where $17::boolean and exists (select 1 from inserted)
      on conflict (user_id, endpoint_id) do update set
        total_sent = s.total_sent + excluded.total_sent,
        total_failed = s.total_failed + excluded.total_failed,
        last_triggered_at = greatest(s.last_triggered_at, excluded.last_triggered_at),
        last_success_at = coalesce(greatest(s.last_success_at, excluded.last_success_at), s.last_success_at, excluded.last_success_at),
-       last_error = case when $6::boolean then s.last_error else excluded.last_error end,
-       failing_since = case when $6::boolean then null else coalesce(s.failing_since, excluded.failing_since) end`,
-    [r.user_id, r.endpoint_id, sent ? 1 : 0, sent ? 0 : 1, at, sent, r.error],
+       last_error = case when $16::boolean then s.last_error else excluded.last_error end,
+       failing_since = case when $16::boolean then null else coalesce(s.failing_since, excluded.failing_since) end`,
+    [r.delivery_id, r.attempt, r.notification_id, r.user_id, r.channel, r.endpoint_id, r.outcome, r.status, r.error, r.latency_ms,
+      r.next_attempt_at === null ? null : new Date(r.next_attempt_at), new Date(r.at), channelKey, sent ? 1 : 0, sent ? 0 : 1, sent, counts],
   );
 }
 

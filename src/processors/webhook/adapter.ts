@@ -98,8 +98,12 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
     }
   };
 
+  // Endpoints this process disabled (until it restarts; the router stops routing to them once it reads the change).
+  const turnedOff = new Set<string>();
+
   /** The disabling of an endpoint as records: its owner's endpoint set with it turned off, and the owner told. */
   const disable = async (userId: string, endpointId: string, reason: string): Promise<Written[]> => {
+    turnedOff.add(`${userId}\u0000${endpointId}`);
     const rows = await listWebhooks(deps.pool, userId);
     const row = rows.find((r) => r.endpoint_id === endpointId);
     if (!row || !row.enabled) return []; // deleted or already off: nothing to turn off
@@ -118,9 +122,12 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
 
   const carryOut = async ({ command }: AttemptStep): Promise<Written[]> => {
     const { target } = commandToAttempt(command);
-    // An endpoint deleted or disabled since the command was routed gets nothing more.
-    const current = target.global ? undefined : await findWebhook(deps.pool, command.user_id, target.endpoint_id);
-    const outcome = !target.global && current !== undefined && !current.enabled
+    // An endpoint disabled since the command was routed gets nothing more. First
+    // attempts follow the router's word (it routes to enabled endpoints only) and
+    // what this process disabled itself; retries, a few, ask the read model too.
+    const disabledHere = turnedOff.has(`${command.user_id}\u0000${target.endpoint_id}`);
+    const current = target.global || lane === 'webhook' ? undefined : await findWebhook(deps.pool, command.user_id, target.endpoint_id);
+    const outcome = !target.global && (disabledHere || (current !== undefined && !current.enabled))
       ? { kind: 'not-attempted' as const, reason: 'the endpoint is disabled' }
       : await deps.sender.attempt(command, target, { timeoutMs: target.timeout_ms, waitMs: Math.min(target.timeout_ms, deps.waitMs), lane: lane === 'webhook' ? 'first' : 'retry' });
     if (outcome.kind === 'not-attempted' && outcome.reason === 'the endpoint is disabled') {
