@@ -59,6 +59,27 @@ const url = (protocols: string[]): Parser<string> => (raw) => {
   return raw;
 };
 
+/** Comma list of URLs of `protocols`, in order; kept as the list it was given (smtpUrlsOf splits it). */
+const urlList = (protocols: string[]): Parser<string> => (raw) => {
+  const items = list(raw);
+  if (items.length === 0) throw new Error('must name at least one URL');
+  const problems = items.flatMap((item) => {
+    try {
+      url(protocols)(item);
+      return [];
+    } catch (err) {
+      return [(err as Error).message];
+    }
+  });
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return items.join(',');
+};
+
+/** The SMTP transports of SMTP_URL, in failover order. */
+export function smtpUrlsOf(smtpUrl: string): string[] {
+  return list(smtpUrl);
+}
+
 /** A duration: 250ms, 4s, 5m, 2h (ms when no unit). */
 export function parseDuration(raw: string): number {
   const m = /^(\d+)(ms|s|m|h)?$/.exec(raw.trim());
@@ -90,6 +111,11 @@ const webhookSecret: Parser<string> = (raw) => {
   const problem = webhookSecretProblem(raw);
   if (problem) throw new Error(problem);
   return raw;
+};
+
+const emailFrom: Parser<string> = (raw) => {
+  if (!/^[^\r\n]*<?[^\s<>@]+@[^\s<>@]+>?$/.test(raw.trim())) throw new Error(`must be an address such as "Tidings <notifications@example.com>", got "${raw}"`);
+  return raw.trim();
 };
 
 const topicPrefix: Parser<string> = (raw) => {
@@ -133,7 +159,7 @@ export const SETTINGS = {
   kafkaClientId: { env: 'KAFKA_CLIENT_ID', doc: 'Kafka client id prefix.', default: 'tidings', parse: text },
   schemaRegistryUrl: { env: 'SCHEMA_REGISTRY_URL', doc: 'Confluent-compatible schema registry API, e.g. http://host:8081 or Apicurio\'s http://host:8080/apis/ccompat/v7. Unset: the local stack\'s registry.', parse: url(['http:', 'https:']) },
   databaseUrl: { env: 'DATABASE_URL', doc: 'PostgreSQL connection URL. Unset: the local stack\'s Postgres.', parse: url(['postgres:', 'postgresql:']) },
-  smtpUrl: { env: 'SMTP_URL', doc: 'SMTP server URL (smtp:// or smtps://, credentials in the URL). Unset: the local stack\'s mail catcher.', parse: url(['smtp:', 'smtps:']) },
+  smtpUrl: { env: 'SMTP_URL', doc: 'SMTP server URL (smtp:// or smtps://, credentials in the URL), or a comma list of them in failover order: when one fails the next takes over. Unset: the local stack\'s mail catcher.', parse: urlList(['smtp:', 'smtps:']) },
   topicPrefix: { env: 'TIDINGS_TOPIC_PREFIX', doc: 'Prefix for every topic, consumer group and transactional id (several Tidings on one cluster).', default: '', parse: topicPrefix },
   partitions: { env: 'TIDINGS_PARTITIONS', doc: 'Partition count of every per-user topic (they are co-partitioned).', default: '6', parse: integer(1, 1000) },
   replicationFactor: { env: 'TIDINGS_REPLICATION_FACTOR', doc: 'Replication factor of the topics Tidings creates.', default: '1', parse: integer(1, 10) },
@@ -152,6 +178,12 @@ export const SETTINGS = {
   webhookCircuitOpenMs: { env: 'TIDINGS_WEBHOOK_CIRCUIT_OPEN_MS', doc: 'After an endpoint failed without an answer (timeout, refused connection), milliseconds during which first attempts to it are not made but sent to the retry topics at once; retries still try it.', default: '30000', parse: integer(0, 24 * 3_600_000) },
   webhookDisableAfterMs: { env: 'TIDINGS_WEBHOOK_DISABLE_AFTER_MS', doc: 'An endpoint that has only failed for this long is disabled and its owner gets a webhook_failure notification (Svix: 5 days).', default: String(5 * 24 * 3_600_000), parse: integer(1, 366 * 24 * 3_600_000) },
   webhookSecretGraceMs: { env: 'TIDINGS_WEBHOOK_SECRET_GRACE_MS', doc: 'After a secret rotation, milliseconds during which deliveries are signed with the old secret too.', default: String(24 * 3_600_000), parse: integer(0, 366 * 24 * 3_600_000) },
+  emailFrom: { env: 'TIDINGS_EMAIL_FROM', doc: 'From header of every e-mail; its domain is the right-hand side of each Message-ID.', default: 'Tidings <notifications@localhost>', parse: emailFrom },
+  emailTemplatesDir: { env: 'TIDINGS_EMAIL_TEMPLATES_DIR', doc: 'Folder laid over the shipped e-mail templates: a file with the same relative path (`<locale>/<name>.subject.hbs`, `.html.hbs`, `.text.hbs`) wins. Unset: the shipped ones only.', parse: text },
+  emailRatePerSecond: { env: 'TIDINGS_EMAIL_RATE_PER_SECOND', doc: 'E-mails one SMTP transport sends per second at most (0: no limit); beyond it sending waits.', default: '10', parse: integer(0, 1_000_000) },
+  emailRatePerDay: { env: 'TIDINGS_EMAIL_RATE_PER_DAY', doc: 'E-mails one SMTP transport sends per day at most (0: no limit).', default: '10000', parse: integer(0, 1_000_000_000) },
+  emailRetrySchedule: { env: 'TIDINGS_EMAIL_RETRY_SCHEDULE', doc: 'Delays before the second, third … attempt of an e-mail a server put off (4xx, no answer); one retry topic per distinct delay (notification.delivery.email.retry.<delay>). Each delay gets ±20 % jitter. After the last, the delivery goes to notification.delivery.email.dlq.', default: '1s,2s,4s,8s,16s,32s,64s,128s,256s', parse: schedule },
+  emailCircuitOpenMs: { env: 'TIDINGS_EMAIL_CIRCUIT_OPEN_MS', doc: 'Milliseconds an SMTP transport that failed (no connection, timeout, 421) is skipped for the next one before a send probes it again.', default: '30000', parse: integer(0, 24 * 3_600_000) },
   jwtSecret: { env: 'TIDINGS_JWT_SECRET', doc: 'HS256 secret that signs the JWTs of browsers and API clients (32 characters or more). Required when every service is configured; unset with the local stack: a secret generated once under the stack folder.', parse: secret(32) },
   secretKey: { env: 'TIDINGS_SECRET_KEY', doc: 'Key that encrypts webhook signing secrets in Kafka and Postgres: 32 random bytes in base64 (`openssl rand -base64 32`). Required when every service is configured; unset with the local stack: a key generated once under the stack folder.', parse: key32 },
   jwtIssuer: { env: 'TIDINGS_JWT_ISSUER', doc: 'Expected "iss" of JWTs, when set.', parse: text },
@@ -228,5 +260,5 @@ export function redactUrl(raw: string): string {
 
 /** The delay tiers of the retry topic families, from the retry schedules. */
 export function tiersOf(config: Config): Tiers {
-  return { deliveryWebhookRetry: config.webhookRetrySchedule };
+  return { deliveryWebhookRetry: config.webhookRetrySchedule, deliveryEmailRetry: config.emailRetrySchedule };
 }

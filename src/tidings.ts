@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import nodemailer from 'nodemailer';
-import { tiersOf, type Config, type Role } from './config.ts';
+import { smtpUrlsOf, tiersOf, type Config, type Role } from './config.ts';
 import type { Endpoints } from './endpoints.ts';
 import type { Logger } from './logger.ts';
 import { createAuthenticator } from './auth.ts';
@@ -27,6 +27,10 @@ import { webhookProcessor, type Lane } from './processors/webhook/adapter.ts';
 import { createWebhookAgent } from './channels/webhook/agent.ts';
 import { systemResolver, type Resolver } from './channels/webhook/address-guard.ts';
 import { createSender } from './channels/webhook/sender.ts';
+import { emailProcessor, type EmailLane } from './processors/email/adapter.ts';
+import { createTransportPool, type TransportPool } from './channels/email/transport-pool.ts';
+import { createEmailTemplates } from './channels/email/templates.ts';
+import { createEmailSender, type EmailSender } from './channels/email/sender.ts';
 import { createConnections, type Connections } from './websocket/connections.ts';
 import { attachSocketServer } from './websocket/server.ts';
 import { WS_PATH } from './websocket/protocol.ts';
@@ -109,6 +113,26 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     waitMs: config.webhookInlineTimeoutMs, disableAfterMs: config.webhookDisableAfterMs,
   });
 
+  // The server's address is known once it listens (port 0); until then the configured one. Unsubscribe links point at it.
+  let serverUrl = `http://${config.httpHost}:${config.httpPort}`;
+  let mailPool: TransportPool | undefined; // one for both e-mail lanes, so they share the transports' rate limits and circuits
+  let emailSender: EmailSender | undefined;
+  const emailDeps = (lane: EmailLane) => {
+    mailPool ??= createTransportPool({
+      urls: smtpUrlsOf(endpoints.smtpUrl), circuitOpenMs: config.emailCircuitOpenMs, connectionTimeoutMs: 10_000,
+      rateLimit: { perSecond: config.emailRatePerSecond, perDay: config.emailRatePerDay },
+    });
+    const sender = emailSender ??= createEmailSender({
+      pool: mailPool, templates: createEmailTemplates({ overridesDir: config.emailTemplatesDir }), fromAddress: config.emailFrom,
+      domain: fromDomain(config.emailFrom), unsubscribeBase: () => `${serverUrl}/v1/unsubscribe`,
+      unsubscribeSecret: Buffer.from(endpoints.secretKey, 'base64'),
+    });
+    return {
+      lane, kafka, codec, topics, tiers, prefix, sender, log, rateWaitMs: EMAIL_RATE_WAIT_MS,
+      policy: { delays: config.emailRetrySchedule, retryAfterMaxMs: 0 },
+    };
+  };
+
   let directory: GlobalTable<Recipient> | undefined;
   // How each processor of src/topology.ts starts; which of them run is the roles' choice (processorsOf).
   const starters: Record<ProcessorName, () => Promise<RunningProcessor>> = {
@@ -123,6 +147,8 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     projector: () => startProcessor(projectorProcessor({ pool, publisher, topics, prefix, afterCommit: failpoint(config, log) }), runnerDeps),
     'webhook': () => startProcessor(webhookProcessor(webhookDeps('webhook')), runnerDeps),
     'webhook-retry': () => startProcessor(webhookProcessor(webhookDeps('webhook-retry')), runnerDeps),
+    'email': () => startProcessor(emailProcessor(emailDeps('email')), runnerDeps),
+    'email-retry': () => startProcessor(emailProcessor(emailDeps('email-retry')), runnerDeps),
     gateway: async () => {
       const startAt = await endOffsets(kafka, topics.inbox);
       return startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt }), runnerDeps);
@@ -134,7 +160,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
 
   const auth = createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience, allowNoExp: config.jwtAllowNoExp });
   const app = await createHttpServer({ log, auth });
-  const mail = nodemailer.createTransport(endpoints.smtpUrl);
+  const mail = nodemailer.createTransport(smtpUrlsOf(endpoints.smtpUrl)[0]!);
   const checks: Check[] = [
     { name: 'database', run: async () => ({ latency: await ping(pool) }) },
     { name: 'kafka', run: () => withAdmin(kafka, async (admin) => ({ brokers: (await admin.describeCluster()).brokers.length })) },
@@ -166,6 +192,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const url = `http://${config.httpHost}:${port}`;
+  serverUrl = url;
   if (!config.wsOrigins) origins.push(url, `http://localhost:${port}`, `http://127.0.0.1:${port}`);
   ready = true;
   log.info({ url, roles: config.roles, instanceId }, 'tidings started');
@@ -190,12 +217,21 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
         await agent.close();
         await publisher.disconnect();
         mail.close();
+        mailPool?.close();
         await pool.end();
         log.info('tidings stopped');
       })();
       return stopping;
     },
   };
+}
+
+/** ms an e-mail waits for its transport's rate limit within a batch; past it, it goes to the retry tiers (nothing is dropped). */
+const EMAIL_RATE_WAIT_MS = 2_000;
+
+/** The domain of a From address (`Tidings <notifications@example.com>` → example.com), for Message-IDs. */
+function fromDomain(from: string): string {
+  return /@([^\s<>@]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
 }
 
 /** The crash-test hook of TIDINGS_FAILPOINT: SIGKILL right after the commit that brings the projected records to N. */

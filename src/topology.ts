@@ -52,6 +52,17 @@ function webhookLane<T extends 'deliveryWebhook' | 'deliveryWebhookRetry'>(topic
   } as const satisfies ProcessorDecl;
 }
 
+function emailLane<T extends 'deliveryEmail' | 'deliveryEmailRetry'>(topic: T) {
+  return {
+    sources: [{ topic }],
+    sinks: ['deliveryResults', 'deliveryEmailRetry', 'deliveryEmailDlq'],
+    deadLetters: 'deliveryEmailDlq',
+    sink: 'kafka-transaction',
+    group: 'shared',
+    start: 'beginning',
+  } as const satisfies ProcessorDecl;
+}
+
 export const PROCESSORS = {
   dedupe: {
     sources: [{ topic: 'events' }],
@@ -85,6 +96,9 @@ export const PROCESSORS = {
   // Two lanes of webhook delivery: first attempts, and the retry tiers (src/processors/webhook/adapter.ts).
   webhook: webhookLane('deliveryWebhook'),
   'webhook-retry': webhookLane('deliveryWebhookRetry'),
+  // The same two lanes for e-mail (src/processors/email/adapter.ts).
+  email: emailLane('deliveryEmail'),
+  'email-retry': emailLane('deliveryEmailRetry'),
   gateway: {
     sources: [{ topic: 'inbox' }],
     sinks: [],
@@ -113,6 +127,7 @@ export const ROLE_TABLE = {
   router: { processors: ['router'] },
   projector: { processors: ['projector'] },
   webhook: { processors: ['webhook', 'webhook-retry'] },
+  email: { processors: ['email', 'email-retry'] },
   gateway: { processors: ['gateway'], serves: 'WebSocket /v1/ws' },
 } as const satisfies Record<string, RoleDecl>;
 

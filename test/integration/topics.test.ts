@@ -37,7 +37,7 @@ describe('ensureTopics', () => {
       // The registry, written out: a topic added or dropped there is a change this test should see.
       expect(Object.values(TOPICS).map((t) => t.base).sort()).toEqual([
         'notification.accepted', 'notification.accepted.dlq', 'notification.audit', 'notification.dedupe', 'notification.delivery.email',
-        'notification.delivery.results', 'notification.delivery.webhook', 'notification.delivery.webhook.dlq', 'notification.delivery.webhook.retry',
+        'notification.delivery.email.dlq', 'notification.delivery.email.retry', 'notification.delivery.results', 'notification.delivery.webhook', 'notification.delivery.webhook.dlq', 'notification.delivery.webhook.retry',
         'notification.dlq.redrives', 'notification.events', 'notification.events.dlq', 'notification.inbox',
         'notification.preferences', 'notification.reads', 'notification.recipients', 'notification.scheduled', 'notification.webhooks',
       ]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { loadConfig, SETTINGS, ROLES } from '../../src/config.ts';
+import { loadConfig, SETTINGS, ROLES, smtpUrlsOf, tiersOf } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { configuredEndpoints } from '../../src/endpoints.ts';
 
@@ -38,7 +38,7 @@ describe('loadConfig', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).problems).toEqual([
       'TIDINGS_HTTP_PORT must be an integer, got "eighty"',
-      'TIDINGS_ROLES must be one of ingest, api, dedupe, router, projector, webhook, gateway, got "mailer"',
+      'TIDINGS_ROLES must be one of ingest, api, dedupe, router, projector, webhook, email, gateway, got "mailer"',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
       'KAFKA_BROKERS "localhost" is not host:port',
       'DATABASE_URL must use postgres: or postgresql:, got mysql:',
@@ -125,6 +125,20 @@ describe('loadConfig', () => {
     });
     expect(configuredEndpoints(loadConfig({ ...services, ...secrets, SMTP_URL: '' }))).toBeUndefined();
     expect(configuredEndpoints(loadConfig({}))).toBeUndefined();
+  });
+
+  it('given one SMTP URL or a comma list, then the transports are in failover order; a bad one among them is reported', () => {
+    expect(smtpUrlsOf(loadConfig({ SMTP_URL: 'smtp://mail:25' }).smtpUrl!)).toEqual(['smtp://mail:25']);
+    expect(smtpUrlsOf(loadConfig({ SMTP_URL: 'smtp://a:25, smtps://u:p@b:465' }).smtpUrl!)).toEqual(['smtp://a:25', 'smtps://u:p@b:465']);
+    expect(() => loadConfig({ SMTP_URL: 'smtp://a:25,http://b' })).toThrow(/SMTP_URL must use smtp: or smtps:, got http:/);
+  });
+
+  it('given nothing, then e-mail has the seed\'s rate limits, a From at localhost and its own retry tiers', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ emailFrom: 'Tidings <notifications@localhost>', emailRatePerSecond: 10, emailRatePerDay: 10_000, emailCircuitOpenMs: 30_000 });
+    expect(config.emailTemplatesDir).toBeUndefined();
+    expect(tiersOf(loadConfig({ TIDINGS_EMAIL_RETRY_SCHEDULE: '100ms,200ms' })).deliveryEmailRetry).toEqual([100, 200]);
+    expect(() => loadConfig({ TIDINGS_EMAIL_FROM: 'nobody' })).toThrow(/TIDINGS_EMAIL_FROM/);
   });
 
   it('README\'s configuration table lists exactly the settings', () => {

@@ -122,7 +122,7 @@ describe('schema table', () => {
 
   it('registers every topic whose value is a schema, under its own name, and no other', () => {
     const names = topicNames('t.');
-    const tiers = { deliveryWebhookRetry: [1_000, 4_000, 4_000, 300_000] };
+    const tiers = { deliveryWebhookRetry: [1_000, 4_000, 4_000, 300_000], deliveryEmailRetry: [1_000, 4_000, 300_000] };
     const registered = valueSchemas(names, undefined, tiers);
     const expected = Object.entries(TOPICS).filter(([, spec]) => spec.value in SCHEMAS).flatMap(([key, spec]): { topic: string; schema: string }[] => ('tiered' in spec
       ? ['1s', '4s', '5m'].map((delay) => ({ topic: `${names[key as keyof typeof names]}.${delay}`, schema: spec.value }))

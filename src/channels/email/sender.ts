@@ -25,8 +25,8 @@ export interface EmailSenderOptions {
   fromAddress: string;
   /** the right-hand side of every Message-ID */
   domain: string;
-  /** the one-click unsubscribe endpoint; the signed token is added as `?token=` */
-  unsubscribeBase: string;
+  /** the one-click unsubscribe endpoint; the signed token is added as `?token=` (a function: read at each attempt, for a server whose port is known only once it listens) */
+  unsubscribeBase: string | (() => string);
   unsubscribeSecret: string | Buffer;
 }
 
@@ -64,7 +64,7 @@ export function createEmailSender(options: EmailSenderOptions): EmailSender {
       try {
         const mandatory = typeInfo(n.type).mandatory;
         // Issued at the notification's time, so every attempt of a delivery renders the same e-mail.
-        const link = mandatory ? undefined : unsubscribeUrl(options.unsubscribeBase, signUnsubscribe({ userId: command.user_id, type: n.type, issuedAt: n.created_at }, options.unsubscribeSecret));
+        const link = mandatory ? undefined : unsubscribeUrl(typeof options.unsubscribeBase === 'string' ? options.unsubscribeBase : options.unsubscribeBase(), signUnsubscribe({ userId: command.user_id, type: n.type, issuedAt: n.created_at }, options.unsubscribeSecret));
         const { subject, html, text } = options.templates.renderEmail({ notification: n, recipient: target, unsubscribeUrl: link, deliveryId: command.delivery_id });
         const { 'Message-ID': messageId, ...headers } = emailHeaders({ deliveryId: command.delivery_id, domain: options.domain, severity: n.severity, unsubscribeUrl: link, mandatory });
         message = {

@@ -10,19 +10,17 @@
  * delivery's next attempt takes its answer (src/channels/webhook/sender.ts),
  * so one slow or dead endpoint cannot hold back the deliveries read with it.
  *
- * Each attempt's outcome (settle) becomes, in one Kafka transaction with the
- * input offset: its delivery result, the command on its next tier or in the
- * DLQ, and for an endpoint that is gone or has only failed for too long, the
- * endpoint set with it disabled plus a webhook_failure notification to its
- * owner. The HTTP request itself is at least once: a crash before the commit
- * repeats it, with the same webhook-id.
+ * The lane itself (transaction, retry tiers, DLQ, attempt cache) is the
+ * channel-neutral one of src/processors/delivery/adapter.ts; this is webhooks'
+ * part: skipping disabled endpoints, and for an endpoint that is gone or has
+ * only failed for too long, the endpoint set with it disabled plus a
+ * webhook_failure notification to its owner, in the same transaction.
  */
 import type { Kafka } from '../../kafka/client.ts';
 import type { Codec } from '../../kafka/codec.ts';
-import { delayLabel, type Tiers, type TopicName, type TopicNames } from '../../kafka/topics.ts';
+import type { Tiers, TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec } from '../../kafka/runner.ts';
-import type { Sink } from '../../processor.ts';
-import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
+import type { OutRecord } from '../../kafka/transactional-sink.ts';
 import type { Logger } from '../../logger.ts';
 import type { Pool } from '../../db/pool.ts';
 import { failingSince } from '../../db/delivery-attempts.ts';
@@ -31,8 +29,8 @@ import type { DeliveryCommand, WebhookEndpoint, WebhookEndpoints } from '../../m
 import { eventKey, type NotificationEvent } from '../../model/notification.ts';
 import type { Sender } from '../../channels/webhook/sender.ts';
 import { assertNever } from '../../assert-never.ts';
-import { fromBeginning, groupId as groupIdOf, PROCESSORS, sinkTopicsOf, sourcesOf } from '../../topology.ts';
-import { commandToAttempt, settle, type RetryPolicy, type WebhookOutput } from './decide.ts';
+import { deliveryLane, skippedResult, type AttemptStep, type Settled } from '../delivery/adapter.ts';
+import { commandToAttempt, settle, type RetryPolicy } from './decide.ts';
 
 export type Lane = 'webhook' | 'webhook-retry';
 
@@ -54,41 +52,20 @@ export interface WebhookDeps {
   clock?: () => number;
 }
 
-/** What decide hands the sink: one attempt to make. */
-export interface AttemptStep { kind: 'attempt'; command: DeliveryCommand }
-
-/** What an attempt becomes once made, endpoint changes resolved against the read model. */
-type Written =
-  | Exclude<WebhookOutput, { kind: 'disable' }>
+/** Webhooks' own outputs: endpoint changes resolved against the read model. */
+type EndpointChange =
   | { kind: 'endpoints'; value: WebhookEndpoints }
   | { kind: 'event'; event: NotificationEvent };
 
-export const DUE_AT_HEADER = 'x-tidings-due-at';
-export const ATTEMPT_HEADER = 'x-tidings-attempt';
+type Written = Settled | EndpointChange;
 
 export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> {
   const { topics, lane } = deps;
   const clock = deps.clock ?? Date.now;
   const log = deps.log.child({ processor: lane });
-  const groupId = groupIdOf(lane, deps.prefix);
-  const tierTopic = (ms: number) => `${topics.deliveryWebhookRetry}.${delayLabel(ms)}` as TopicName<'deliveryWebhookRetry'>;
-  const inputs = sourcesOf(lane, topics, deps.tiers);
-  const inputTopics = new Set(inputs.map((i) => i.topic));
 
-  const toRecords = (output: Written): OutRecord[] => {
+  const toRecords = (output: EndpointChange): OutRecord[] => {
     switch (output.kind) {
-      case 'result':
-        return [{ topic: topics.deliveryResults, key: output.result.user_id, value: output.result }];
-      case 'retry':
-        return [{ topic: tierTopic(output.tierMs), key: output.command.user_id, value: output.command, headers: {
-          [DUE_AT_HEADER]: String(output.dueAt), [ATTEMPT_HEADER]: String(output.command.attempt), 'x-tidings-last-error': output.lastError.slice(0, 1_000),
-        } }];
-      case 'dead':
-        return [{ topic: topics.deliveryWebhookDlq, key: output.command.user_id, value: output.command, headers: {
-          'x-tidings-error-code': output.code, 'x-tidings-error-reason': output.reason.slice(0, 2_000),
-          'x-tidings-status': output.status === null ? '' : String(output.status), 'x-tidings-attempts': String(output.command.attempt),
-          'x-tidings-processor': lane, 'x-tidings-dead-lettered-at': new Date(output.at).toISOString(),
-        } }];
       case 'endpoints':
         return [{ topic: topics.webhooks, key: output.value.user_id, value: output.value }];
       case 'event':
@@ -120,7 +97,7 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
     return [{ kind: 'endpoints', value: { user_id: userId, endpoints, updated_at: now } }, { kind: 'event', event }];
   };
 
-  const carryOut = async ({ command }: AttemptStep): Promise<Written[]> => {
+  const carryOut = async (command: DeliveryCommand): Promise<Written[]> => {
     const { target } = commandToAttempt(command);
     // An endpoint disabled since the command was routed gets nothing more. First
     // attempts follow the router's word (it routes to enabled endpoints only) and
@@ -130,13 +107,7 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
     const outcome = !target.global && (disabledHere || (current !== undefined && !current.enabled))
       ? { kind: 'not-attempted' as const, reason: 'the endpoint is disabled' }
       : await deps.sender.attempt(command, target, { timeoutMs: target.timeout_ms, waitMs: Math.min(target.timeout_ms, deps.waitMs), lane: lane === 'webhook' ? 'first' : 'retry' });
-    if (outcome.kind === 'not-attempted' && outcome.reason === 'the endpoint is disabled') {
-      return [{ kind: 'result', result: {
-        delivery_id: command.delivery_id, notification_id: command.notification.id, user_id: command.user_id, channel: 'webhook',
-        endpoint_id: target.endpoint_id, attempt: command.attempt, outcome: 'skipped', status: null, error: outcome.reason,
-        latency_ms: null, next_attempt_at: null, at: clock(),
-      } }];
-    }
+    if (outcome.kind === 'not-attempted' && outcome.reason === 'the endpoint is disabled') return [skippedResult(command, outcome.reason, clock())];
     const now = clock();
     const settled = settle(command, outcome, deps.policy, { now });
     if (outcome.kind !== 'answered' || outcome.status >= 300) {
@@ -162,56 +133,9 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
     return written;
   };
 
-  const inner = createTransactionalSink<Written>({
-    kafka: deps.kafka, codec: deps.codec, processor: lane, groupId, transactionalIdPrefix: groupId,
-    outputs: sinkTopicsOf(lane, topics, deps.tiers), deadLetterTopic: topics[PROCESSORS[lane].deadLetters], toRecords, clock,
+  return deliveryLane<EndpointChange>({
+    name: lane, kafka: deps.kafka, codec: deps.codec, topics, tiers: deps.tiers, prefix: deps.prefix, clock,
+    retryTopic: 'deliveryWebhookRetry', dlqTopic: 'deliveryWebhookDlq',
+    channel: { accept: (command) => void commandToAttempt(command), attempt: carryOut, toRecords },
   });
-  // What each record's attempt came to, until its transaction commits: a
-  // retried or narrowed-down write sends nothing again.
-  const made = new Map<string, Map<string, Written[]>>();
-  const sink: Sink<AttemptStep> = {
-    offsets: 'sink',
-    prepare: (topic, partition) => inner.prepare!(topic, partition),
-    async apply(batch) {
-      const key = `${batch.topic}:${batch.partition}`;
-      let byOffset = made.get(key);
-      if (!byOffset) {
-        byOffset = new Map();
-        made.set(key, byOffset);
-      }
-      const first = BigInt(batch.items[0]?.offset ?? batch.nextOffset);
-      for (const offset of byOffset.keys()) if (BigInt(offset) < first) byOffset.delete(offset);
-      const cache = byOffset;
-      const items = await Promise.all(batch.items.map(async (item) => {
-        let outputs = cache.get(item.offset);
-        if (!outputs) {
-          outputs = (await Promise.all(item.outputs.map(carryOut))).flat();
-          cache.set(item.offset, outputs);
-        }
-        return { offset: item.offset, outputs };
-      }));
-      await inner.apply({ ...batch, items });
-      for (const item of batch.items) cache.delete(item.offset);
-    },
-    close: () => inner.close(),
-  };
-
-  return {
-    name: lane,
-    groupId,
-    inputs,
-    fromBeginning: fromBeginning(lane),
-    decide: (record) => {
-      if (!inputTopics.has(record.topic)) throw new TypeError(`unexpected ${lane} input from ${record.topic}`);
-      // Every input of both lanes is a DeliveryCommand topic (src/topology.ts).
-      const command = record.value as DeliveryCommand;
-      commandToAttempt(command);
-      return [{ kind: 'attempt', command }];
-    },
-    dueAt: lane === 'webhook-retry' ? ({ headers }) => {
-      const due = Number(headers[DUE_AT_HEADER]);
-      return Number.isFinite(due) ? due : undefined;
-    } : undefined,
-    sink,
-  };
 }
