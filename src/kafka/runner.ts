@@ -42,6 +42,13 @@ export interface ProcessorSpec<O extends Output, S = undefined> {
    * other partitions flow (retry topics).
    */
   dueAt?(record: { topic: string; headers: Readonly<Record<string, string>> }): number | undefined;
+  /**
+   * Batches of one partition number of different inputs may run side by side
+   * (nothing they write depends on each other, as in the delivery lanes). By
+   * default they run one after another: co-partitioned inputs share state, or a
+   * read model (the projector's notification and its delivery results).
+   */
+  topicsSideBySide?: boolean;
 }
 
 export interface RunnerDeps {
@@ -113,13 +120,15 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     // fetches again only when every batch of a fetch is done, so a partition's
     // first batch paying for both would hold back all the others. A batch awaits
     // the same work (both are memoised) and reports a failure itself.
+    // Stateless processors (delivery lanes with a topic per retry tier) keep their producers lazy.
+    if (!spec.state) return;
     const topicsOf = new Map<number, string[]>();
     for (const { topic } of spec.inputs) {
       for (const partition of payload.memberAssignment[topic] ?? []) topicsOf.set(partition, [...(topicsOf.get(partition) ?? []), topic]);
     }
     for (const [partition, topics] of topicsOf) {
       void preparePartition(topics, partition, () => memberHeartbeat())
-        .catch((err: unknown) => log.debug({ err, partition }, 'preparing a partition on assignment failed; its first batch tries again'));
+        .catch((err: unknown) => log.warn({ err, partition }, 'preparing a partition on assignment failed; its first batch tries again'));
     }
   });
 
@@ -155,9 +164,8 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     }
   });
 
-  // Batches of one partition number wait for each other when they share state; a stateless processor runs topics side by side.
   const serial = partitionSerialiser();
-  const serialKey = (batch: EachBatchPayload['batch']) => (spec.state ? String(batch.partition) : `${batch.topic}:${batch.partition}`);
+  const serialKey = (batch: EachBatchPayload['batch']) => (spec.topicsSideBySide ? `${batch.topic}:${batch.partition}` : String(batch.partition));
   const resumeTimers = new Set<NodeJS.Timeout>();
   const handleBatch = (payload: EachBatchPayload) => serial(serialKey(payload.batch), async () => {
     try {

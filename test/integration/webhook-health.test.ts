@@ -1,7 +1,8 @@
 /**
  * Endpoint health (Svix's rule): an endpoint that has only failed for
  * TIDINGS_WEBHOOK_DISABLE_AFTER_MS is disabled and its owner told with a
- * webhook_failure notification; enabling it again starts its count afresh.
+ * webhook_failure notification; enabling it again starts its count afresh
+ * and its deliveries flow again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -41,9 +42,13 @@ describe('webhook endpoint health', () => {
     await waitForConsumed(h, 'router', h.tidings.topics.webhooks);
     await waitUntilProcessed(h);
     const producer = await h.auth.sign({ userId: 'producer', roles: ['producer'] });
-    const post = async () => expect((await callApi(h, 'POST', '/v1/events', producer, {
-      user_id: user, type: 'job_failed', title: 'Job failed', message: 'exit 1', source_type: 'job', source_id: randomUUID(),
-    })).status).toBe(202);
+    const post = async () => {
+      const sourceId = randomUUID();
+      expect((await callApi(h, 'POST', '/v1/events', producer, {
+        user_id: user, type: 'job_failed', title: 'Job failed', message: 'exit 1', source_type: 'job', source_id: sourceId,
+      })).status).toBe(202);
+      return sourceId;
+    };
     await post();
     const row = await waitFor(async () => (await db.query<{ disabled_reason: string }>(
       'select disabled_reason from user_webhooks where user_id = $1 and not enabled', [user])).rows[0], 'the endpoint disabled', 20_000);
@@ -59,5 +64,11 @@ describe('webhook endpoint health', () => {
     await waitFor(async () => ((await db.query('select 1 from user_webhooks where user_id = $1 and enabled', [user])).rowCount === 1 ? true : undefined), 'the endpoint enabled');
     const reset = (await db.query<{ failing_since: Date | null }>('select failing_since from webhook_endpoint_stats where user_id = $1', [user])).rows[0];
     expect(reset?.failing_since).toBeNull();
+
+    // Enabled again, it gets deliveries again (this process disabled it, and must not keep skipping it).
+    receiver.answer(path, { status: 200 });
+    await waitForConsumed(h, 'router', h.tidings.topics.webhooks);
+    const after = await post();
+    await waitFor(() => receiver.at(path).find((r) => r.body.includes(after)), 'a delivery of an event posted after enabling');
   });
 });

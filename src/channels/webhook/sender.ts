@@ -85,8 +85,10 @@ export function createSender(options: SenderOptions): Sender {
     const slot = slots.get(key);
     if (!slot) return;
     slot.busy -= 1;
-    slot.waiting.shift()?.();
-    if (slot.busy === 0 && slot.waiting.length === 0) slots.delete(key);
+    const next = slot.waiting.shift();
+    // A woken waiter takes the slot object it waited on: it stays while anyone uses or wants it.
+    if (next) next();
+    else if (slot.busy === 0) slots.delete(key);
   };
 
   const secretsOf = (command: DeliveryCommand, target: WebhookTarget): string[] => {
@@ -100,6 +102,8 @@ export function createSender(options: SenderOptions): Sender {
   };
 
   const open = (key: string) => circuits.set(key, { openUntil: clock() + options.circuitOpenMs, probing: circuits.get(key)?.probing ?? false });
+  // When each endpoint last answered at all (ms): a slow one that does answer keeps its circuit closed.
+  const answeredAt = new Map<string, number>();
 
   /** One POST, within `timeoutMs`; what came of it, for the circuit too. */
   const send = async (command: DeliveryCommand, target: WebhookTarget, key: string, timeoutMs: number): Promise<AttemptOutcome> => {
@@ -125,6 +129,7 @@ export function createSender(options: SenderOptions): Sender {
       });
       await drain(answer.body);
       circuits.delete(key);
+      answeredAt.set(key, clock());
       const header = answer.headers['retry-after'];
       return {
         kind: 'answered', status: answer.statusCode, latencyMs: performance.now() - sent,
@@ -170,8 +175,11 @@ export function createSender(options: SenderOptions): Sender {
       const outcome = await Promise.race([inFlight, new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), left); })]);
       clearTimeout(timer);
       if (outcome !== undefined) return outcome;
-      // Still open: nobody waits for it any more, but its answer is kept for the next attempt.
-      open(key);
+      // Still open: nobody waits for it any more, but its answer is kept for the
+      // next attempt. An endpoint that has not answered lately gets an open
+      // circuit; a slow one that answers keeps being tried.
+      const lastAnswer = answeredAt.get(key);
+      if (lastAnswer === undefined || clock() - lastAnswer > options.circuitOpenMs) open(key);
       unwatched.set(command.delivery_id, inFlight);
       const forget = setTimeout(() => { if (unwatched.get(command.delivery_id) === inFlight) unwatched.delete(command.delivery_id); }, timeoutMs + KEEP_LATE_ANSWER_MS);
       forget.unref();

@@ -101,8 +101,10 @@ export function deliveryLane<X extends { kind: string }>(deps: LaneDeps<X>): Pro
     outputs: sinkTopicsOf(name, topics, deps.tiers), deadLetterTopic: topics[deps.dlqTopic], clock,
     toRecords: (output) => (isSettled(output) ? settledRecords(output) : channel.toRecords(output)),
   });
-  // What each record's attempt came to, until its transaction commits.
-  const made = new Map<string, Map<string, (Settled | X)[]>>();
+  // Each record's attempt, made or under way, until its transaction commits: a
+  // write that is retried or narrowed down never sends again, not even while
+  // the first try's requests are still open.
+  const made = new Map<string, Map<string, Promise<(Settled | X)[]>>>();
   const sink: Sink<AttemptStep> = {
     offsets: 'sink',
     prepare: (topic, partition) => inner.prepare!(topic, partition),
@@ -119,10 +121,13 @@ export function deliveryLane<X extends { kind: string }>(deps: LaneDeps<X>): Pro
       const items = await Promise.all(batch.items.map(async (item) => {
         let outputs = cache.get(item.offset);
         if (!outputs) {
-          outputs = (await Promise.all(item.outputs.map((step) => channel.attempt(step.command)))).flat();
-          cache.set(item.offset, outputs);
+          const attempt = Promise.all(item.outputs.map((step) => channel.attempt(step.command))).then((all) => all.flat());
+          // A failed attempt (the read model unreachable, say) is made again by the retried write.
+          attempt.catch(() => { if (cache.get(item.offset) === attempt) cache.delete(item.offset); });
+          outputs = attempt;
+          cache.set(item.offset, attempt);
         }
-        return { offset: item.offset, outputs };
+        return { offset: item.offset, outputs: await outputs };
       }));
       await inner.apply({ ...batch, items });
       for (const item of batch.items) cache.delete(item.offset);
@@ -146,6 +151,8 @@ export function deliveryLane<X extends { kind: string }>(deps: LaneDeps<X>): Pro
       const due = Number(headers[DUE_AT_HEADER]);
       return Number.isFinite(due) ? due : undefined;
     } : undefined,
+    // Each tier is its own topic: a tier waiting for its due time holds back no other.
+    topicsSideBySide: true,
     sink,
   };
 }

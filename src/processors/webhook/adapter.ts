@@ -25,7 +25,7 @@ import type { Logger } from '../../logger.ts';
 import type { Pool } from '../../db/pool.ts';
 import { failingSince } from '../../db/delivery-attempts.ts';
 import { endpointOf, findWebhook, listWebhooks } from '../../db/webhooks.ts';
-import type { DeliveryCommand, WebhookEndpoint, WebhookEndpoints } from '../../model/routing.ts';
+import { webhookTarget, type DeliveryCommand, type WebhookEndpoint, type WebhookEndpoints } from '../../model/routing.ts';
 import { eventKey, type NotificationEvent } from '../../model/notification.ts';
 import type { Sender } from '../../channels/webhook/sender.ts';
 import { assertNever } from '../../assert-never.ts';
@@ -75,12 +75,8 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
     }
   };
 
-  // Endpoints this process disabled (until it restarts; the router stops routing to them once it reads the change).
-  const turnedOff = new Set<string>();
-
   /** The disabling of an endpoint as records: its owner's endpoint set with it turned off, and the owner told. */
   const disable = async (userId: string, endpointId: string, reason: string): Promise<Written[]> => {
-    turnedOff.add(`${userId}\u0000${endpointId}`);
     const rows = await listWebhooks(deps.pool, userId);
     const row = rows.find((r) => r.endpoint_id === endpointId);
     if (!row || !row.enabled) return []; // deleted or already off: nothing to turn off
@@ -98,16 +94,18 @@ export function webhookProcessor(deps: WebhookDeps): ProcessorSpec<AttemptStep> 
   };
 
   const carryOut = async (command: DeliveryCommand): Promise<Written[]> => {
-    const { target } = commandToAttempt(command);
-    // An endpoint disabled since the command was routed gets nothing more. First
-    // attempts follow the router's word (it routes to enabled endpoints only) and
-    // what this process disabled itself; retries, a few, ask the read model too.
-    const disabledHere = turnedOff.has(`${command.user_id}\u0000${target.endpoint_id}`);
-    const current = target.global || lane === 'webhook' ? undefined : await findWebhook(deps.pool, command.user_id, target.endpoint_id);
-    const outcome = !target.global && (disabledHere || (current !== undefined && !current.enabled))
-      ? { kind: 'not-attempted' as const, reason: 'the endpoint is disabled' }
+    const routed = commandToAttempt(command).target;
+    // First attempts follow the router's word (it routes to enabled endpoints
+    // only; an endpoint disabled since answers 410 again, which changes nothing).
+    // Retries, a few, go to the endpoint as it is now: deleted or disabled gets
+    // nothing more, a new URL, secret or headers are used.
+    const current = routed.global || lane === 'webhook' ? undefined : await findWebhook(deps.pool, command.user_id, routed.endpoint_id);
+    const gone = lane === 'webhook-retry' && !routed.global && (current === undefined || !current.enabled);
+    const target = current ? webhookTarget(endpointOf(current)) : routed;
+    const outcome = gone
+      ? { kind: 'not-attempted' as const, reason: current === undefined ? 'the endpoint was deleted' : 'the endpoint is disabled' }
       : await deps.sender.attempt(command, target, { timeoutMs: target.timeout_ms, waitMs: Math.min(target.timeout_ms, deps.waitMs), lane: lane === 'webhook' ? 'first' : 'retry' });
-    if (outcome.kind === 'not-attempted' && outcome.reason === 'the endpoint is disabled') return [skippedResult(command, outcome.reason, clock())];
+    if (gone && outcome.kind === 'not-attempted') return [skippedResult(command, outcome.reason, clock())];
     const now = clock();
     const settled = settle(command, outcome, deps.policy, { now });
     if (outcome.kind !== 'answered' || outcome.status >= 300) {

@@ -134,16 +134,20 @@ function failureText(outcome: AttemptOutcome): string {
 
 /**
  * When the attempt after `command.attempt` is due and on which tier it waits,
- * or undefined when that was the last. The tier is the longest delay not
- * longer than the wait, so that a record never waits behind one due much later.
+ * or undefined when that was the last. The tier is the schedule's delay for
+ * that attempt, or the longest delay not longer than a longer Retry-After, so
+ * that a record waits behind others due at most its jitter later.
  */
 export function nextAttempt(command: DeliveryCommand, retryAfterMs: number | undefined, policy: RetryPolicy, now: number): { tierMs: number; dueAt: number } | undefined {
   const delay = policy.delays[command.attempt - 1];
   if (delay === undefined) return undefined;
   const jittered = Math.round(delay * (1 - JITTER + 2 * JITTER * unitHash(`${command.delivery_id}:${command.attempt}`)));
-  const wait = Math.max(jittered, Math.min(retryAfterMs ?? 0, policy.retryAfterMaxMs));
+  const asked = Math.min(retryAfterMs ?? 0, policy.retryAfterMaxMs);
+  const wait = Math.max(jittered, asked);
+  // The tier of the delay before jitter (a shorter one would hold its records
+  // behind this one), or of a longer Retry-After.
   const tiers = [...new Set(policy.delays)].sort((a, b) => a - b);
-  const tierMs = tiers.filter((t) => t <= wait).pop() ?? tiers[0]!;
+  const tierMs = tiers.filter((t) => t <= Math.max(delay, asked)).pop() ?? tiers[0]!;
   return { tierMs, dueAt: now + wait };
 }
 
