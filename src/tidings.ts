@@ -37,6 +37,7 @@ import { WS_PATH } from './websocket/protocol.ts';
 import { createHttpServer } from './api/server.ts';
 import { eventRoutes } from './api/events.ts';
 import { preferenceRoutes } from './api/preferences.ts';
+import { unsubscribeRoutes } from './api/unsubscribe.ts';
 import { recipientRoutes } from './api/recipients.ts';
 import { inboxRoutes } from './api/inbox.ts';
 import { auditRoutes } from './api/audit.ts';
@@ -176,6 +177,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   if (has('api')) {
     await app.register(inboxRoutes, { pool, publisher, readsTopic: topics.reads });
     await app.register(preferenceRoutes, { publisher, pool, preferencesTopic: topics.preferences });
+    await app.register(unsubscribeRoutes, { publisher, pool, preferencesTopic: topics.preferences, secret: Buffer.from(endpoints.secretKey, 'base64') });
     await app.register(recipientRoutes, { publisher, pool, recipientsTopic: topics.recipients });
     await app.register(webhookRoutes, { publisher, pool, secrets: createSecretBox(endpoints.secretKey), webhooksTopic: topics.webhooks, deliveryWebhookTopic: topics.deliveryWebhook, defaultTimeoutMs: config.webhookTimeoutMs, allowed: config.webhookAllowedNetworks, resolve, secretGraceMs: config.webhookSecretGraceMs });
     await app.register(auditRoutes, { pool });

@@ -19,7 +19,7 @@ export async function deadLetterRoutes(app: FastifyInstance, deps: { store: Dead
   app.get<{ Params: { topic: DlqName }; Querystring: { limit: number; cursor?: string; user_id?: string; endpoint_id?: string; code?: string } }>('/v1/admin/dead-letters/:topic', {
     preHandler: requireRole('admin'),
     schema: {
-      summary: 'List the dead letters of one DLQ (events, accepted, webhook), newest first, with whether each was redriven (admin)',
+      summary: 'List the dead letters of one DLQ (events, accepted, webhook, email), newest first, with whether each was redriven (admin)',
       params: topicParams,
       querystring: {
         type: 'object',

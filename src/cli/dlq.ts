@@ -2,7 +2,7 @@
  * `tidings dlq list <topic> [--limit N] [--user ID] [--endpoint ID] [--code CODE] [--cursor C]`
  * prints one line per dead letter, newest first;
  * `tidings dlq redrive <topic> (--all | --endpoint ID | <partition>:<offset>…) [--force]`
- * writes letters back and prints the counts. <topic> is events, accepted or webhook.
+ * writes letters back and prints the counts. <topic> is events, accepted, webhook or email.
  */
 import { userInfo } from 'node:os';
 import type { Config } from '../config.ts';
@@ -62,13 +62,14 @@ export function parseDlqArgs(args: readonly string[]): DlqArgs | { error: string
 
 /** One line of `dlq list`. */
 export function letterLine(letter: Record<string, unknown>): string {
-  const delivery = letter.delivery as { webhook?: { endpoint_id?: string } | null } | undefined;
+  const delivery = letter.delivery as { webhook?: { endpoint_id?: string } | null; email?: { address?: string } | null } | undefined;
   return [
     `${String(letter.partition)}:${String(letter.offset)}`,
     String(letter.timestamp),
     String(letter.error_code ?? '-'),
     `key=${String(letter.key ?? '-')}`,
     ...(delivery?.webhook?.endpoint_id ? [`endpoint=${delivery.webhook.endpoint_id}`] : []),
+    ...(delivery?.email?.address ? [`to=${delivery.email.address}`] : []),
     ...(letter.status !== null && letter.status !== undefined ? [`status=${String(letter.status)}`] : []),
     letter.redriven_at ? `redriven=${String(letter.redriven_at)}` : 'not-redriven',
     JSON.stringify(String(letter.error_reason ?? '')),
@@ -100,7 +101,7 @@ export async function dlqCommand(config: Config, args: string[]): Promise<number
     return 1;
   }
   const codec = createCodec(ends.schemaRegistryUrl);
-  await codec.register(valueSchemas(topics, ['deliveryWebhook', 'dlqRedrives']));
+  await codec.register(valueSchemas(topics, ['deliveryWebhook', 'deliveryEmail', 'dlqRedrives']));
   const publisher = await createPublisher(kafka, codec);
   try {
     const store = createDeadLetterStore({ kafka, codec, publisher, topics });

@@ -16,7 +16,7 @@ const USAGE = `usage: tidings <command>
   topology              print sources → processor → sinks and group ids of every role
   token <user> [role…]  print a JWT for a user (local development)
   produce <type> <user> publish a test event to notification.events
-  dlq list|redrive <topic> …  list or redrive the dead letters of events, accepted or webhook
+  dlq list|redrive <topic> …  list or redrive the dead letters of events, accepted, webhook or email
 `;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

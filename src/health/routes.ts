@@ -16,6 +16,14 @@ export interface HealthDeps {
   isReady(): boolean;
 }
 
+/** Thrown by a check that is unhealthy but has details to show (they are kept in its result). */
+export class Unhealthy extends Error {
+  constructor(message: string, readonly details: Record<string, unknown>) {
+    super(message);
+    this.name = 'Unhealthy';
+  }
+}
+
 const CHECK_TIMEOUT = 3_000; // ms
 
 export interface CheckResult {
@@ -33,7 +41,8 @@ export async function runCheck(check: Check): Promise<CheckResult> {
     ]);
     return { healthy: true, latency_ms: Math.round(performance.now() - started), ...details };
   } catch (err) {
-    return { healthy: false, latency_ms: Math.round(performance.now() - started), error: (err as Error).message };
+    const details = err instanceof Unhealthy ? err.details : {};
+    return { healthy: false, latency_ms: Math.round(performance.now() - started), ...details, error: (err as Error).message };
   }
 }
 

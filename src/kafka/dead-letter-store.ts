@@ -17,7 +17,7 @@ import type { Publisher } from './publisher.ts';
 import { TOPICS, type TopicNames } from './topics.ts';
 import { readRanges, type OffsetRange, type RawTopicRecord } from './read-range.ts';
 import {
-  bytesView, displaySchema, DLQ_TOPICS, letterView, matchesFilter, pageNewestFirst, planRedrive, redriveKey,
+  bytesView, displaySchema, DLQ_TOPICS, holdsDeliveries, letterView, matchesFilter, pageNewestFirst, planRedrive, redriveKey,
   type DlqName, type Letter, type LetterFilter, type PartitionWindow, type ValueView,
 } from './dead-letter-view.ts';
 import type { DeadLetterRedrive } from '../model/dead-letter-redrive.ts';
@@ -55,10 +55,10 @@ export function createDeadLetterStore(deps: { kafka: Kafka; codec: Codec; publis
   const { kafka, codec, publisher, topics } = deps;
   const partitions = async (topic: string) => (await partitionOffsets(kafka, topic)).map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }));
 
-  /** Decodes a webhook letter's command; a value that is not one stays undecoded. */
+  /** Decodes a webhook or e-mail letter's command; a value that is not one stays undecoded. */
   const toLetter = async (dlq: DlqName, r: RawTopicRecord): Promise<Letter> => {
     const letter: Letter = { partition: r.partition, offset: r.offset, timestamp: r.timestamp, key: r.key?.toString('utf8') ?? null, value: r.value, headers: r.headers };
-    if (dlq !== 'webhook' || r.value === null) return letter;
+    if (!holdsDeliveries(dlq) || r.value === null) return letter;
     try {
       return { ...letter, command: await codec.decode('DeliveryCommand', r.value) };
     } catch (err) {
@@ -90,8 +90,8 @@ export function createDeadLetterStore(deps: { kafka: Kafka; codec: Codec; publis
   const valueOf = async (dlq: DlqName, letter: Letter): Promise<ValueView | null> => {
     if (letter.value === null) return null;
     const bytes = letter.value.length;
-    // A delivery is shown as `delivery`, without its secrets; its bytes hold them, decodable or not.
-    if (dlq === 'webhook') return { bytes, withheld: 'a DeliveryCommand may hold secrets' };
+    // A delivery is shown as `delivery`, without its secrets and with its address masked; its bytes hold them, decodable or not.
+    if (holdsDeliveries(dlq)) return { bytes, withheld: 'a DeliveryCommand may hold secrets and addresses' };
     const shown = displaySchema(topics, letter);
     if (shown === undefined) return bytesView(letter.value);
     if ('withheld' in shown) return { bytes, withheld: shown.withheld };
@@ -182,7 +182,7 @@ export function createDeadLetterStore(deps: { kafka: Kafka; codec: Codec; publis
             await publisher.publishRaw(topics[plan.to], plan.key, plan.value, plan.headers);
             break;
           case 'delivery':
-            await publisher.publish(topics.deliveryWebhook, letter.key ?? plan.command.user_id, plan.command, plan.headers);
+            await publisher.publish(topics[plan.to], letter.key ?? plan.command.user_id, plan.command, plan.headers);
             break;
           default:
             assertNever(plan);

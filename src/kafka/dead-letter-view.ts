@@ -10,7 +10,7 @@ import type { DeadLetterRedrive } from '../model/dead-letter-redrive.ts';
 import { ValidationError } from '../errors.ts';
 
 /** The dead-letter topics operators list and redrive, by the name the API and the CLI use. */
-export const DLQ_TOPICS = { events: 'eventsDlq', accepted: 'acceptedDlq', webhook: 'deliveryWebhookDlq' } as const satisfies Record<string, TopicKey>;
+export const DLQ_TOPICS = { events: 'eventsDlq', accepted: 'acceptedDlq', webhook: 'deliveryWebhookDlq', email: 'deliveryEmailDlq' } as const satisfies Record<string, TopicKey>;
 export type DlqName = keyof typeof DLQ_TOPICS;
 export const DLQ_NAMES = Object.keys(DLQ_TOPICS) as DlqName[];
 
@@ -27,6 +27,7 @@ const REDRIVE_TO = {
   events: ['events'],
   accepted: ['accepted', 'inbox', 'reads', 'audit', 'deliveryResults'],
   webhook: ['deliveryWebhook'],
+  email: ['deliveryEmail'],
 } as const satisfies Record<DlqName, readonly TopicKey[]>;
 
 /** Header of a redriven record naming the letter it came from: `<dlq topic>:<partition>:<offset>`. */
@@ -41,7 +42,7 @@ export const VALUE_PREVIEW_BYTES = 1_024;
 /** Schemas whose values may hold secrets (sealed webhook secrets, credentials in URLs or headers): never shown. */
 const WITHHELD: ReadonlySet<SchemaName> = new Set<SchemaName>(['WebhookEndpoints', 'DeliveryCommand']);
 
-/** A dead letter as read from its topic; `command` is the decoded value of a webhook letter. */
+/** A dead letter as read from its topic; `command` is the decoded value of a webhook or e-mail letter. */
 export interface Letter {
   partition: number;
   offset: bigint;
@@ -51,6 +52,18 @@ export interface Letter {
   value: Buffer | null;
   headers: Record<string, string>;
   command?: DeliveryCommand;
+}
+
+/** Whether a DLQ's values are delivery commands: shown as `delivery` (never their bytes), redriven as a first attempt again. */
+export function holdsDeliveries(dlq: DlqName): dlq is 'webhook' | 'email' {
+  return dlq === 'webhook' || dlq === 'email';
+}
+
+/** An e-mail address as listings show it: the first character of the local part and the domain (`a***@example.test`). */
+export function maskAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return '***';
+  return `${address.slice(0, Math.min(at, 1))}***${address.slice(at)}`;
 }
 
 /** Key of a letter's record on notification.dlq.redrives. */
@@ -102,9 +115,10 @@ export type ValueView =
   | { bytes: number; base64: string; truncated: boolean }
   | { bytes: number; withheld: string };
 
-/** A webhook delivery without its target's secrets, credentials (URL path and query, header values) or anything else sealed. */
+/** A delivery without its webhook target's secrets, credentials (URL path and query, header values) or anything else sealed, and with its e-mail address masked. */
 export function deliveryView(command: DeliveryCommand): Record<string, unknown> {
   const target = command.webhook;
+  const email = command.email;
   return {
     delivery_id: command.delivery_id, user_id: command.user_id, channel: command.channel, attempt: command.attempt,
     created_at: new Date(command.created_at).toISOString(), notification: command.notification,
@@ -113,6 +127,7 @@ export function deliveryView(command: DeliveryCommand): Record<string, unknown> 
       origin: URL.canParse(target.url) ? new URL(target.url).origin : null, header_names: Object.keys(target.headers),
       signed: target.secret_encrypted !== null,
     },
+    email: email && { address: maskAddress(email.address), locale: email.locale },
   };
 }
 
@@ -150,20 +165,21 @@ export function bytesView(value: Buffer): ValueView {
 /** What redriving a letter writes, or why it cannot be redriven. */
 export type RedrivePlan =
   | { kind: 'raw'; to: TopicKey; key: string | null; value: Buffer; headers: Record<string, string> }
-  | { kind: 'delivery'; to: 'deliveryWebhook'; command: DeliveryCommand; headers: Record<string, string> }
+  | { kind: 'delivery'; to: 'deliveryWebhook' | 'deliveryEmail'; command: DeliveryCommand; headers: Record<string, string> }
   | { kind: 'refused'; reason: string };
 
 /**
- * How a letter goes back: a webhook delivery as a first attempt again (attempt
- * 1, the same delivery id, so receivers see the same webhook-id), any other
+ * How a letter goes back: a webhook or e-mail delivery as a first attempt
+ * again (attempt 1, the same delivery id, so receivers see the same webhook-id
+ * or Message-ID), any other
  * letter as its original key, value and headers on its original topic.
  */
 export function planRedrive(dlq: DlqName, letter: Letter, names: TopicNames): RedrivePlan {
   const redriveOf = { [REDRIVE_OF_HEADER]: redriveKey(names[DLQ_TOPICS[dlq]], letter.partition, letter.offset) };
   if (letter.value === null) return { kind: 'refused', reason: letter.headers['x-tidings-value-dropped'] ? 'its value was too large to keep' : 'it has no value' };
-  if (dlq === 'webhook') {
+  if (holdsDeliveries(dlq)) {
     if (!letter.command) return { kind: 'refused', reason: 'its value is not a DeliveryCommand' };
-    return { kind: 'delivery', to: 'deliveryWebhook', command: { ...letter.command, attempt: 1 }, headers: redriveOf };
+    return { kind: 'delivery', to: REDRIVE_TO[dlq][0], command: { ...letter.command, attempt: 1 }, headers: redriveOf };
   }
   const allowed: readonly TopicKey[] = REDRIVE_TO[dlq];
   const original = letter.headers['x-tidings-original-topic'];

@@ -4,6 +4,8 @@
  * types are accepted under the category "custom", so producers can add types
  * without a release of Tidings.
  */
+import type { Severity } from './notification.ts';
+
 export const CATEGORIES = ['job', 'agent', 'security', 'system', 'access', 'custom'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -44,4 +46,17 @@ export const CATALOGUE: Readonly<Record<string, TypeInfo>> = Object.freeze({
 
 export function typeInfo(type: string): TypeInfo {
   return CATALOGUE[type] ?? info('custom', quiet);
+}
+
+/**
+ * Severities whose e-mail is on by default whatever the type's default (Nexora's
+ * rule "e-mail for high and critical severity"; its high is our error, its
+ * critical our critical). A user's preference for the type still decides.
+ */
+export const EMAIL_BY_DEFAULT: readonly Severity[] = ['error', 'critical'];
+
+/** What a user gets for a notification of `type` and `severity` when they have not chosen. */
+export function defaultChannels(type: string, severity?: Severity): Channels {
+  const { defaults } = typeInfo(type);
+  return severity && EMAIL_BY_DEFAULT.includes(severity) ? { ...defaults, email: true } : { ...defaults };
 }

@@ -3,7 +3,8 @@
  * shape (schemas/ is the source of truth).
  */
 import type { Notification } from './notification.ts';
-import { typeInfo, type Channels } from './catalogue.ts';
+import { defaultChannels, typeInfo, type Channels } from './catalogue.ts';
+import type { Severity } from './notification.ts';
 
 export interface TypePreference extends Channels {
   type: string;
@@ -153,11 +154,16 @@ export interface AuditEvent {
   recorded_at: number;
 }
 
-/** The channels a notification of `type` reaches for a user with `preferences`. */
-export function channelsFor(type: string, preferences: PreferenceSet | undefined): Channels {
+/**
+ * The channels a notification of `type` reaches for a user with `preferences`:
+ * the user's choice for the type, else its defaults (e-mail on for error and
+ * critical severity, see EMAIL_BY_DEFAULT); mandatory types always reach
+ * in-app and e-mail. Without `severity`, the type's own defaults.
+ */
+export function channelsFor(type: string, preferences: PreferenceSet | undefined, severity?: Severity): Channels {
   const info = typeInfo(type);
   const chosen = preferences?.preferences.find((p) => p.type === type);
-  const channels = chosen ? { in_app: chosen.in_app, email: chosen.email, webhook: chosen.webhook } : { ...info.defaults };
+  const channels = chosen ? { in_app: chosen.in_app, email: chosen.email, webhook: chosen.webhook } : defaultChannels(type, severity);
   if (info.mandatory) {
     channels.in_app = true;
     channels.email = true;

@@ -11,6 +11,8 @@ import { createSecretBox, webhookSecretContext } from '../../src/secret-box.ts';
 import { ENDPOINT_DEFAULTS } from '../../src/model/routing.ts';
 import { generateSecret } from '../../src/api/webhooks.ts';
 import { REDRIVE_OF_HEADER } from '../../src/kafka/dead-letter-view.ts';
+import { createCodec } from '../../src/kafka/codec.ts';
+import type { DeliveryCommand } from '../../src/model/routing.ts';
 import { callApi, isolatedSettings, readTopic, startWith, waitFor, waitForConsumed, waitUntilProcessed, type Harness } from './harness.ts';
 import { startReceiver, type Receiver } from './receivers.ts';
 import { runTidings } from './tidings-process.ts';
@@ -148,6 +150,46 @@ describe('dead letters', () => {
     expect((await callApi(h, 'POST', '/v1/admin/dead-letters/webhook/redrive', admin, { endpoint_id: 'main' })).body).toMatchObject({ redriven: 0, skipped: 1 });
     const [again] = await lettersFor('webhook', `?endpoint_id=main&user_id=${owner}`, 1);
     expect(again.redriven_at).not.toBeNull();
+  });
+
+  it('lists an e-mail letter with its address masked (API and `tidings dlq list email`) and redrives it as attempt 1 with the same delivery id', async () => {
+    const owner = `u-${randomUUID()}`;
+    const address = `mailbox-${randomUUID()}@example.test`;
+    const now = Date.now();
+    const command: DeliveryCommand = {
+      delivery_id: randomUUID(), channel: 'email', user_id: owner, email: { address, display_name: 'Private Name', locale: 'en' }, webhook: null, attempt: 3, created_at: now,
+      notification: {
+        id: randomUUID(), user_id: owner, type: 'job_failed', category: 'job', severity: 'error', title: 'Job failed', message: 'exit 1', data: '{}',
+        action_url: null, source_type: 'job', source_id: randomUUID(), source_key: 'k', event_id: null, occurred_at: now, created_at: now,
+      },
+    };
+    // As the e-mail lane dead-letters a 550.
+    await h.tidings.publisher.publish(h.tidings.topics.deliveryEmailDlq, owner, command, {
+      'x-tidings-error-code': 'TIDINGS_EMAIL_REFUSED', 'x-tidings-error-reason': '550 mailbox unavailable', 'x-tidings-status': '550', 'x-tidings-attempts': '3',
+      'x-tidings-original-topic': h.tidings.topics.deliveryEmail, 'x-tidings-processor': 'email',
+    });
+    const [letter] = await lettersFor('email', `?user_id=${owner}`, 1);
+    expect(letter).toMatchObject({
+      key: owner, error_code: 'TIDINGS_EMAIL_REFUSED', status: 550, attempts: 3, redriven_at: null, value: { withheld: expect.any(String) },
+      delivery: { delivery_id: command.delivery_id, channel: 'email', attempt: 3, webhook: null, email: { address: 'm***@example.test', locale: 'en' } },
+    });
+    for (const hidden of [address, 'Private Name']) expect(JSON.stringify(letter)).not.toContain(hidden);
+
+    const listed = await runTidings(['dlq', 'list', 'email', '--user', owner], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('to=m***@example.test');
+    expect(listed.stdout).not.toContain(address);
+
+    const redriven = await callApi(h, 'POST', '/v1/admin/dead-letters/email/redrive', admin, { letters: [{ partition: letter.partition, offset: letter.offset }] });
+    expect(redriven).toMatchObject({ status: 202, body: { redriven: 1, skipped: 0 } });
+    const codec = createCodec(h.endpoints.schemaRegistryUrl);
+    const [again] = await waitFor(async () => {
+      const found = (await readTopic(h.endpoints.kafkaBrokers, h.tidings.topics.deliveryEmail, (v) => codec.decode('DeliveryCommand', v))).filter((r) => r.value?.delivery_id === command.delivery_id);
+      return found.length > 0 ? found : undefined;
+    }, 'the redriven e-mail delivery');
+    expect(again!.value).toEqual({ ...command, attempt: 1 });
+    expect(again!.headers[REDRIVE_OF_HEADER]).toBe(`${h.tidings.topics.deliveryEmailDlq}:${letter.partition}:${letter.offset}`);
+    expect((await callApi(h, 'POST', '/v1/admin/dead-letters/email/redrive', admin, { all: true })).body).toMatchObject({ redriven: 0, skipped: 1 });
   });
 
   it('`tidings dlq list` prints a line per letter and `tidings dlq redrive` the counts, skipping a letter redriven before', async () => {

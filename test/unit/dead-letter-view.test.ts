@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { topicNames } from '../../src/kafka/topics.ts';
 import {
-  decodeLetterCursor, deliveryView, displaySchema, encodeLetterCursor, lastKeyPart, letterView, matchesFilter, pageNewestFirst, parseLetterRef, planRedrive,
+  decodeLetterCursor, deliveryView, displaySchema, DLQ_NAMES, encodeLetterCursor, lastKeyPart, letterView, maskAddress, matchesFilter, pageNewestFirst, parseLetterRef, planRedrive,
   REDRIVE_OF_HEADER, VALUE_PREVIEW_BYTES, bytesView, type Letter, type PartitionWindow,
 } from '../../src/kafka/dead-letter-view.ts';
 import { parseDlqArgs } from '../../src/cli/dlq.ts';
@@ -20,6 +20,11 @@ const command: DeliveryCommand = {
     id: 'n-1', user_id: 'u-1', type: 'job_failed', category: 'job', severity: 'error', title: 'Job failed', message: 'It broke.', data: '{}', action_url: null,
     source_type: 'job', source_id: 'j-1', source_key: 'job:j-1:job_failed:u-1', event_id: null, occurred_at: 1, created_at: 2,
   },
+};
+
+const emailCommand: DeliveryCommand = {
+  ...command, delivery_id: 'd-2', channel: 'email', webhook: null, attempt: 3,
+  email: { address: 'alice.secret@example.test', display_name: 'Alice Secret', locale: 'en' },
 };
 
 function letter(partition: number, offset: number, timestamp: number, extra: Partial<Letter> = {}): Letter {
@@ -102,6 +107,20 @@ describe('letter views', () => {
     expect(deliveryView(command)).toMatchObject({ webhook: { origin: 'https://hooks.example.test', header_names: ['authorization'], signed: true } });
   });
 
+  it('masks an e-mail letter\'s address and leaves out the display name', () => {
+    const view = letterView(letter(0, 3, 0, { command: emailCommand }), { bytes: 10, withheld: 'addresses' }, undefined);
+    expect(view).toMatchObject({ delivery: { delivery_id: 'd-2', channel: 'email', attempt: 3, webhook: null, email: { address: 'a***@example.test', locale: 'en' } } });
+    const shown = JSON.stringify(view);
+    for (const hidden of ['alice.secret', 'Alice Secret']) expect(shown).not.toContain(hidden);
+  });
+
+  it.each([
+    ['alice@example.test', 'a***@example.test'], ['a@example.test', 'a***@example.test'], ['@example.test', '***@example.test'],
+    ['"odd@local"@example.test', '"***@example.test'], ['no-at-sign', '***'], ['', '***'],
+  ])('masks %j as %j', (address, masked) => {
+    expect(maskAddress(address)).toBe(masked);
+  });
+
   it('shows the reason headers and the redrive', () => {
     const view = letterView(letter(2, 5, 0, { headers: dlqHeaders }), null, { dlq_topic: 'x', partition: 2, offset: '5', redriven_to: 'notification.accepted', redriven_at: 0, by: 'ops' });
     expect(view).toMatchObject({
@@ -126,6 +145,12 @@ describe('planRedrive', () => {
     expect(planRedrive('webhook', letter(1, 8, 0), names)).toMatchObject({ kind: 'refused' });
   });
 
+  it('sends an e-mail delivery again to notification.delivery.email as a first attempt with the same delivery id (the same Message-ID)', () => {
+    const plan = planRedrive('email', letter(2, 9, 0, { command: emailCommand }), names);
+    expect(plan).toEqual({ kind: 'delivery', to: 'deliveryEmail', command: { ...emailCommand, attempt: 1 }, headers: { [REDRIVE_OF_HEADER]: `${names.deliveryEmailDlq}:2:9` } });
+    expect(planRedrive('email', letter(2, 9, 0), names)).toMatchObject({ kind: 'refused', reason: 'its value is not a DeliveryCommand' });
+  });
+
   it('writes other letters back to their original topic with the original headers only', () => {
     const plan = planRedrive('accepted', letter(0, 4, 0, { headers: dlqHeaders }), names);
     expect(plan).toEqual({ kind: 'raw', to: 'accepted', key: 'u-1', value: Buffer.from('x'), headers: { 'x-origin': 'kept', [REDRIVE_OF_HEADER]: `${names.acceptedDlq}:0:4` } });
@@ -148,6 +173,9 @@ describe('tidings dlq arguments', () => {
     expect(parseDlqArgs(['redrive', 'webhook', '--endpoint', 'w-1', '--force'])).toMatchObject({ selection: { endpointId: 'w-1' }, force: true });
     expect(parseDlqArgs(['redrive', 'accepted', '0:12', '3:0007'])).toMatchObject({ selection: { letters: [{ partition: 0, offset: '12' }, { partition: 3, offset: '7' }] } });
     expect(parseLetterRef('1:x')).toBeUndefined();
+    expect(DLQ_NAMES).toContain('email');
+    expect(parseDlqArgs(['list', 'email', '--user', 'u'])).toMatchObject({ action: 'list', dlq: 'email', filter: { userId: 'u' } });
+    expect(parseDlqArgs(['redrive', 'email', '0:3'])).toMatchObject({ action: 'redrive', dlq: 'email', selection: { letters: [{ partition: 0, offset: '3' }] } });
   });
 
   it.each([

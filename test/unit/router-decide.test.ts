@@ -44,8 +44,8 @@ describe('decideRouter', () => {
     expect(command?.notification.id).toBe('n1');
   });
 
-  it('given defaults, when a quiet type is routed, then e-mail is off', () => {
-    expect(summary(decideRouter({ kind: 'notification', notification: notification('job_started') }, given({ recipient: alice }), ctx))).toEqual(['inbox n1', 'skipped email: turned off by the user']);
+  it('given defaults, when a quiet type of info severity is routed, then e-mail is off', () => {
+    expect(summary(decideRouter({ kind: 'notification', notification: notification('job_started', { severity: 'info' }) }, given({ recipient: alice }), ctx))).toEqual(['inbox n1', 'skipped email: turned off by the user']);
   });
 
   it('given the user turned e-mail and in-app off for a type, when it is routed, then neither is delivered', () => {

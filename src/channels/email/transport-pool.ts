@@ -71,8 +71,8 @@ export interface SendOptions {
 export interface TransportPool {
   /** Sends through the first usable transport; throws SmtpFailure (tried, failed) or SmtpNotAttempted. */
   send(message: Mail.Options, options: SendOptions): Promise<SentVia>;
-  /** Connects to every transport and checks its greeting and login, updating its state. */
-  verify(): Promise<TransportState[]>;
+  /** Connects to every transport (or those whose index `only` names) and checks its greeting and login, updating its state. */
+  verify(only?: readonly number[]): Promise<TransportState[]>;
   state(): TransportState[];
   close(): void;
 }
@@ -161,8 +161,9 @@ export function createTransportPool(options: TransportPoolOptions): TransportPoo
         ? 'the transport\'s rate limit left no room before the deadline'
         : `every transport failed within the last ${options.circuitOpenMs} ms (circuit open)`);
     },
-    async verify() {
+    async verify(only) {
       await Promise.all(transports.map(async (t, index) => {
+        if (only && !only.includes(index)) return;
         try {
           await t.mailer.verify();
           succeeded(t);

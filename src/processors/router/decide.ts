@@ -57,7 +57,7 @@ export function decideRouter(input: RouterInput, state: RouterState, ctx: Decide
 
 function route(n: Notification, state: RouterState, ctx: DecideContext): RouterOutput[] {
   const outputs: RouterOutput[] = [];
-  const channels = channelsFor(n.type, state.preferences(n.user_id));
+  const channels = channelsFor(n.type, state.preferences(n.user_id), n.severity);
   const command = (suffix: string, rest: Pick<DeliveryCommand, 'channel' | 'email' | 'webhook'>): DeliveryCommand => ({
     delivery_id: ctx.stableId(`${n.id}:${suffix}`), user_id: n.user_id, attempt: 1, notification: n, created_at: ctx.now, ...rest,
   });
