@@ -46,6 +46,7 @@ import { createDeadLetterStore } from './kafka/dead-letter-store.ts';
 import { webhookRoutes } from './api/webhooks.ts';
 import { createSecretBox } from './secret-box.ts';
 import { healthRoutes, type Check } from './health/routes.ts';
+import { emailCheck } from './health/email-check.ts';
 import { processorsOf, type ProcessorName } from './topology.ts';
 
 export interface Tidings {
@@ -170,7 +171,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
       if (!response.ok) throw new Error(`registry answered ${response.status}`);
       return { subjects: ((await response.json()) as unknown[]).length };
     } },
-    { name: 'email', run: async () => ({ verified: await mail.verify() }) },
+    emailCheck({ pool: mailPool, verify: () => mail.verify() }), // the e-mail lanes' transports with the email role; else verifies the first SMTP_URL
   ];
   await app.register(healthRoutes, { checks, isReady: () => ready });
   if (has('ingest')) await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
