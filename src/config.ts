@@ -60,15 +60,20 @@ const url = (protocols: string[]): Parser<string> => (raw) => {
 };
 
 /** Comma list of URLs of `protocols`, in order; kept as the list it was given (smtpUrlsOf splits it). */
+/** A comma list of URLs: split only where a new URL's scheme follows, since a comma may stand unencoded in a password. */
+const urlItems = (raw: string): string[] => raw.split(/,(?=\s*[a-z][a-z0-9+.-]*:\/\/)/i).map((s) => s.trim()).filter((s) => s.length > 0);
+
 const urlList = (protocols: string[]): Parser<string> => (raw) => {
-  const items = list(raw);
+  const items = urlItems(raw);
   if (items.length === 0) throw new Error('must name at least one URL');
-  const problems = items.flatMap((item) => {
+  // A bad item is named by its place, never by its text: it may hold a password.
+  const problems = items.flatMap((item, i) => {
+    if (!URL.canParse(item)) return [`URL ${i + 1} of ${items.length} is not a URL`];
     try {
       url(protocols)(item);
       return [];
     } catch (err) {
-      return [(err as Error).message];
+      return [(err as Error).message]; // names the scheme only
     }
   });
   if (problems.length > 0) throw new Error(problems.join('; '));
@@ -77,7 +82,7 @@ const urlList = (protocols: string[]): Parser<string> => (raw) => {
 
 /** The SMTP transports of SMTP_URL, in failover order. */
 export function smtpUrlsOf(smtpUrl: string): string[] {
-  return list(smtpUrl);
+  return urlItems(smtpUrl);
 }
 
 /** A duration: 250ms, 4s, 5m, 2h (ms when no unit). */
@@ -152,6 +157,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const SETTINGS = {
   httpHost: { env: 'TIDINGS_HTTP_HOST', doc: 'Address the HTTP and WebSocket server listens on.', default: '127.0.0.1', parse: text },
   httpPort: { env: 'TIDINGS_HTTP_PORT', doc: 'Port of the HTTP and WebSocket server (0 picks a free one).', default: '3000', parse: integer(0, 65535) },
+  publicUrl: { env: 'TIDINGS_PUBLIC_URL', doc: 'Where users reach this deployment\'s API (the process with the api role, behind its proxy), e.g. https://notify.example.com: the base of links in e-mails (one-click unsubscribe). Unset: this process\'s own address, right only when everything runs on one machine.', parse: url(['http:', 'https:']) },
   roles: { env: 'TIDINGS_ROLES', doc: `Roles this process runs: "all" or a comma list of ${ROLES.join(', ')}.`, default: 'all', parse: roles },
   instanceId: { env: 'TIDINGS_INSTANCE_ID', doc: 'Name of this process among its replicas; the gateway consumer group is derived from it. Default: host name and pid.', parse: text },
   logLevel: { env: 'LOG_LEVEL', doc: 'pino log level.', default: 'info', parse: oneOf(LOG_LEVELS) },

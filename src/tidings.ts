@@ -126,7 +126,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     });
     const sender = emailSender ??= createEmailSender({
       pool: mailPool, templates: createEmailTemplates({ overridesDir: config.emailTemplatesDir }), fromAddress: config.emailFrom,
-      domain: fromDomain(config.emailFrom), unsubscribeBase: () => `${serverUrl}/v1/unsubscribe`,
+      domain: fromDomain(config.emailFrom), unsubscribeBase: () => `${(config.publicUrl ?? serverUrl).replace(/\/+$/, '')}/v1/unsubscribe`,
       unsubscribeSecret: Buffer.from(endpoints.secretKey, 'base64'),
     });
     return {

@@ -133,6 +133,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SMTP_URL: 'smtp://a:25,http://b' })).toThrow(/SMTP_URL must use smtp: or smtps:, got http:/);
   });
 
+  it('given an SMTP password with a comma, then the list is split only before a scheme, and a bad URL is reported without its text', () => {
+    expect(smtpUrlsOf(loadConfig({ SMTP_URL: 'smtp://u:p,ss@a:587,smtp://b:25' }).smtpUrl!)).toEqual(['smtp://u:p,ss@a:587', 'smtp://b:25']);
+    let message = '';
+    try { loadConfig({ SMTP_URL: 'smtp://a:25,smtp://u:se cret@b:x' }); } catch (err) { message = (err as Error).message; }
+    expect(message).toContain('SMTP_URL URL 2 of 2 is not a URL');
+    expect(message).not.toContain('se cret');
+  });
+
   it('given nothing, then e-mail has the seed\'s rate limits, a From at localhost and its own retry tiers', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ emailFrom: 'Tidings <notifications@localhost>', emailRatePerSecond: 10, emailRatePerDay: 10_000, emailCircuitOpenMs: 30_000 });

@@ -34,8 +34,8 @@ describe('smtpVerdict', () => {
     });
   });
 
-  it('not attempted (rate limit, open circuits) is retried', () => {
-    expect(smtpVerdict({ kind: 'not-attempted', reason: 'circuit open' })).toEqual({ kind: 'retry', error: 'not attempted: circuit open' });
+  it('not attempted (rate limit, open circuits) is retried without counting an attempt', () => {
+    expect(smtpVerdict({ kind: 'not-attempted', reason: 'circuit open' })).toEqual({ kind: 'retry', error: 'not attempted: circuit open', keepAttempt: true });
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  commandToAttempt, nextAttempt, retryAfterMs, settle, type AttemptOutcome, type RetryPolicy, type WebhookOutput,
+  commandToAttempt, nextAttempt, retryAfterMs, settle, type AttemptOutcome, type RetryPolicy, type Verdict, type WebhookOutput,
 } from '../../src/processors/webhook/decide.ts';
 import { ENDPOINT_DEFAULTS, webhookTarget, type DeliveryCommand, type WebhookTarget } from '../../src/model/routing.ts';
 import type { Notification } from '../../src/model/notification.ts';
@@ -430,5 +430,16 @@ describe('retryAfterMs', () => {
   // header comes back as 0 instead of undefined as the doc comment says.
   it.each(['-1', '1.5', '+5'])('given the unreadable %j (a signed or fractional number), when read, then it is undefined', (header) => {
     expect(retryAfterMs(header, NOW)).toBeUndefined();
+  });
+});
+
+describe('settle with a channel that keeps the attempt of what was not sent', () => {
+  const keep = (): Verdict => ({ kind: 'retry', error: 'not attempted: the rate limit is reached', keepAttempt: true });
+  it('given a not-attempted e-mail on its last attempt, when settled, then it is retried with the same attempt number, never dead-lettered', () => {
+    const last = command({ attempt: policy.delays.length + 1 });
+    const outputs = settle(last, { kind: 'not-attempted', reason: 'the rate limit is reached' }, policy, ctx, keep);
+    expect(outputs.map((o) => o.kind)).toEqual(['result', 'retry']);
+    const retry = outputs.find((o) => o.kind === 'retry');
+    expect(retry?.kind === 'retry' && retry.command.attempt).toBe(last.attempt);
   });
 });

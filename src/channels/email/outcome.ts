@@ -3,8 +3,8 @@
  * retry tiers, delivery results and DLQ as webhooks):
  * - 2xx (250): sent;
  * - any 4xx (421, 450, 451, 452 …), no answer that may pass (a timeout, a
- *   refused connection, every transport down), not attempted (rate limit,
- *   open circuits): retry;
+ *   refused connection, every transport down): retry; not attempted (rate
+ *   limit, open circuits): retry without counting an attempt;
  * - 5xx (550, 553, 554 …): end, TIDINGS_EMAIL_REFUSED with the server's text;
  * - no answer that no retry can help (the message cannot be built, or
  *   nodemailer refuses the address): end, TIDINGS_EMAIL_UNSENDABLE.
@@ -19,7 +19,7 @@ export type EmailAttemptOutcome =
 
 export type SmtpVerdict =
   | { kind: 'sent' }
-  | { kind: 'retry'; error: string }
+  | { kind: 'retry'; error: string; keepAttempt?: boolean }
   | { kind: 'end'; code: string; reason: string };
 
 export function smtpVerdict(outcome: EmailAttemptOutcome): SmtpVerdict {
@@ -33,6 +33,7 @@ export function smtpVerdict(outcome: EmailAttemptOutcome): SmtpVerdict {
     case 'no-answer':
       return outcome.final ? { kind: 'end', code: 'TIDINGS_EMAIL_UNSENDABLE', reason: outcome.error } : { kind: 'retry', error: outcome.error };
     case 'not-attempted':
-      return { kind: 'retry', error: `not attempted: ${outcome.reason}` };
+      // Nothing was sent (rate limit, every circuit open): it costs no attempt, so a limit never dead-letters an e-mail.
+      return { kind: 'retry', error: `not attempted: ${outcome.reason}`, keepAttempt: true };
   }
 }

@@ -90,7 +90,7 @@ export function createEmailTemplates(options: TemplateOptions = {}): EmailTempla
       continue;
     }
     const [, locale, name, part] = match as unknown as [string, string, string, Part];
-    if (part === 'html' && /\{\{\{|\{\{~?\s*&/.test(source)) problems.push(`${path}: {{{ }}} and {{& }} are refused in HTML; every value is escaped`);
+    if (part === 'html' && /\{\{~?\s*[{&]/.test(source)) problems.push(`${path}: {{{ }}} and {{& }} are refused in HTML; every value is escaped`);
     const set = sources.get(`${locale}/${name}`) ?? {};
     set[part] = source;
     sources.set(`${locale}/${name}`, set);

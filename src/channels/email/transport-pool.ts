@@ -119,7 +119,8 @@ export function createTransportPool(options: TransportPoolOptions): TransportPoo
     t.lastSuccessAt = clock();
   };
   const failed = (t: Transport, failure: SmtpFailure) => {
-    t.lastError = { message: failure.response, code: failure.code, at: clock() };
+    // Only the transport's own faults: a refusal of one message may name its recipient (and /health/email shows this).
+    if (failure.stage === 'transport') t.lastError = { message: failure.response, code: failure.code, at: clock() };
     if (failure.stage === 'transport') {
       t.openedAt = clock();
       t.verified = false;
@@ -136,8 +137,8 @@ export function createTransportPool(options: TransportPoolOptions): TransportPoo
       for (const [index, t] of transports.entries()) {
         if (!usable(t)) continue;
         if (!(await t.limiter.acquire(priority, deadlineMs))) {
-          limited = true;
-          break;
+          limited = true; // this transport's limit is reached: the next one may have room
+          continue;
         }
         const use = usable(t); // its circuit may have opened while this send waited
         if (!use) continue;

@@ -61,7 +61,8 @@ const JITTER = 0.2;
  */
 export type Verdict =
   | { kind: 'sent' }
-  | { kind: 'retry'; error: string; retryAfterMs?: number }
+  /** `keepAttempt`: nothing was sent, the next try has the same attempt number and delay */
+  | { kind: 'retry'; error: string; retryAfterMs?: number; keepAttempt?: boolean }
   | { kind: 'end'; code: string; reason: string; disable?: boolean };
 
 /** HTTP's reading of an outcome, for webhooks (the rules above). */
@@ -108,7 +109,8 @@ export function settle(
       return ended;
     }
     case 'retry': {
-      const next = nextAttempt(command, verdict.retryAfterMs, policy, ctx.now);
+      const counted = verdict.keepAttempt ? { ...command, attempt: Math.min(command.attempt, Math.max(1, policy.delays.length)) } : command;
+      const next = nextAttempt(counted, verdict.retryAfterMs, policy, ctx.now);
       if (next === undefined) {
         const reason = `${verdict.error}, after ${command.attempt} attempt${command.attempt === 1 ? '' : 's'}`;
         const code = `TIDINGS_${command.channel.toUpperCase()}_ATTEMPTS_EXHAUSTED`;
@@ -116,7 +118,7 @@ export function settle(
       }
       return [
         result('retrying', verdict.error, next.dueAt),
-        { kind: 'retry', command: { ...command, attempt: command.attempt + 1 }, tierMs: next.tierMs, dueAt: next.dueAt, lastError: verdict.error },
+        { kind: 'retry', command: { ...command, attempt: verdict.keepAttempt ? command.attempt : command.attempt + 1 }, tierMs: next.tierMs, dueAt: next.dueAt, lastError: verdict.error },
       ];
     }
   }
