@@ -171,7 +171,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
       if (!response.ok) throw new Error(`registry answered ${response.status}`);
       return { subjects: ((await response.json()) as unknown[]).length };
     } },
-    emailCheck({ pool: mailPool, verify: () => mail.verify() }), // the e-mail lanes' transports with the email role; else verifies the first SMTP_URL
+    emailCheck({ pool: mailPool, verify: () => mail.verify(), verifyEveryMs: config.emailHealthVerifyMs }), // the e-mail lanes' transports with the email role; else verifies the first SMTP_URL
   ];
   await app.register(healthRoutes, { checks, isReady: () => ready });
   if (has('ingest')) await app.register(eventRoutes, { publisher, eventsTopic: topics.events });

@@ -47,7 +47,7 @@ describe('/health/email with the email role', () => {
     smtpUrl = `smtp://tidings:${PASSWORD}@127.0.0.1:${first.port},smtp://127.0.0.1:${second.port}`;
     const settings = await isolatedSettings({
       TIDINGS_ROLES: 'ingest,api,dedupe,router,projector,email', SMTP_URL: smtpUrl, TIDINGS_EMAIL_RATE_PER_SECOND: '0',
-      TIDINGS_EMAIL_CIRCUIT_OPEN_MS: '60000', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+      TIDINGS_EMAIL_CIRCUIT_OPEN_MS: '60000', TIDINGS_EMAIL_HEALTH_VERIFY_MS: '50', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     });
     h = await startWith({ ...settings, endpoints: { ...settings.endpoints, smtpUrl } });
   });
@@ -86,7 +86,11 @@ describe('/health/email with the email role', () => {
     expect((await health('/health')).body.checks?.email).toMatchObject({ healthy: true, status: 'up' });
 
     await second.close();
-    const down = await health('/health/email');
+    // Health checks connect to the transports at most every TIDINGS_EMAIL_HEALTH_VERIFY_MS (50 here).
+    const down = await waitFor(async () => {
+      const answer = await health('/health/email');
+      return answer.status === 503 ? answer : undefined;
+    }, 'the e-mail check down', 5_000);
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ healthy: false, source: 'pool', status: 'down' });
     expect(down.body.error).toMatch(/no SMTP transport is usable/);
