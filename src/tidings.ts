@@ -162,7 +162,8 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
 
   const auth = createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience, allowNoExp: config.jwtAllowNoExp });
   const app = await createHttpServer({ log, auth });
-  const mail = nodemailer.createTransport(smtpUrlsOf(endpoints.smtpUrl)[0]!);
+  // Without the email role, the health check verifies the first SMTP_URL on a transport of its own; with it, the lanes' pool answers.
+  const mail = mailPool ? undefined : nodemailer.createTransport(smtpUrlsOf(endpoints.smtpUrl)[0]!);
   const checks: Check[] = [
     { name: 'database', run: async () => ({ latency: await ping(pool) }) },
     { name: 'kafka', run: () => withAdmin(kafka, async (admin) => ({ brokers: (await admin.describeCluster()).brokers.length })) },
@@ -171,7 +172,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
       if (!response.ok) throw new Error(`registry answered ${response.status}`);
       return { subjects: ((await response.json()) as unknown[]).length };
     } },
-    emailCheck({ pool: mailPool, verify: () => mail.verify(), verifyEveryMs: config.emailHealthVerifyMs }), // the e-mail lanes' transports with the email role; else verifies the first SMTP_URL
+    emailCheck({ pool: mailPool, verify: async () => (await mail?.verify()) ?? false, verifyEveryMs: config.emailHealthVerifyMs }), // the e-mail lanes' transports with the email role; else verifies the first SMTP_URL
   ];
   await app.register(healthRoutes, { checks, isReady: () => ready });
   if (has('ingest')) await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
@@ -219,7 +220,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
         await directory?.stop();
         await agent.close();
         await publisher.disconnect();
-        mail.close();
+        mail?.close();
         mailPool?.close();
         await pool.end();
         log.info('tidings stopped');
