@@ -130,7 +130,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
       unsubscribeSecret: Buffer.from(endpoints.secretKey, 'base64'),
     });
     return {
-      lane, kafka, codec, topics, tiers, prefix, sender, log, rateWaitMs: EMAIL_RATE_WAIT_MS,
+      lane, kafka, codec, topics, tiers, prefix, sender, pool: mailPool, log, rateWaitMs: EMAIL_RATE_WAIT_MS,
       policy: { delays: config.emailRetrySchedule, retryAfterMaxMs: 0 },
     };
   };
@@ -149,6 +149,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     projector: () => startProcessor(projectorProcessor({ pool, publisher, topics, prefix, afterCommit: failpoint(config, log) }), runnerDeps),
     'webhook': () => startProcessor(webhookProcessor(webhookDeps('webhook')), runnerDeps),
     'webhook-retry': () => startProcessor(webhookProcessor(webhookDeps('webhook-retry')), runnerDeps),
+    'email-priority': () => startProcessor(emailProcessor(emailDeps('email-priority')), runnerDeps),
     'email': () => startProcessor(emailProcessor(emailDeps('email')), runnerDeps),
     'email-retry': () => startProcessor(emailProcessor(emailDeps('email-retry')), runnerDeps),
     gateway: async () => {

@@ -52,7 +52,7 @@ function webhookLane<T extends 'deliveryWebhook' | 'deliveryWebhookRetry'>(topic
   } as const satisfies ProcessorDecl;
 }
 
-function emailLane<T extends 'deliveryEmail' | 'deliveryEmailRetry'>(topic: T) {
+function emailLane<T extends 'deliveryEmail' | 'deliveryEmailPriority' | 'deliveryEmailRetry'>(topic: T) {
   return {
     sources: [{ topic }],
     sinks: ['deliveryResults', 'deliveryEmailRetry', 'deliveryEmailDlq'],
@@ -74,7 +74,7 @@ export const PROCESSORS = {
   },
   router: {
     sources: [{ topic: 'accepted' }, { topic: 'preferences', tombstones: true }, { topic: 'recipients', tombstones: true }, { topic: 'webhooks', tombstones: true }],
-    sinks: ['inbox', 'deliveryEmail', 'deliveryWebhook', 'audit'],
+    sinks: ['inbox', 'deliveryEmail', 'deliveryEmailPriority', 'deliveryWebhook', 'audit'],
     deadLetters: 'acceptedDlq',
     sink: 'kafka-transaction',
     group: 'shared',
@@ -96,7 +96,8 @@ export const PROCESSORS = {
   // Two lanes of webhook delivery: first attempts, and the retry tiers (src/processors/webhook/adapter.ts).
   webhook: webhookLane('deliveryWebhook'),
   'webhook-retry': webhookLane('deliveryWebhookRetry'),
-  // The same two lanes for e-mail (src/processors/email/adapter.ts).
+  // The same lanes for e-mail, and a first-attempt lane for mandatory and critical e-mails (src/processors/email/adapter.ts).
+  'email-priority': emailLane('deliveryEmailPriority'),
   email: emailLane('deliveryEmail'),
   'email-retry': emailLane('deliveryEmailRetry'),
   gateway: {
@@ -122,12 +123,12 @@ export interface RoleDecl {
 /** The one list of roles (TIDINGS_ROLES) and what each runs, in start order. */
 export const ROLE_TABLE = {
   ingest: { processors: [], serves: 'POST /v1/events', publishes: ['events'] },
-  api: { processors: [], serves: 'the REST API under /v1 and /openapi.json', publishes: ['reads', 'preferences', 'recipients', 'webhooks', 'deliveryWebhook', 'events', 'accepted', 'inbox', 'audit', 'deliveryResults', 'dlqRedrives'] },
+  api: { processors: [], serves: 'the REST API under /v1 and /openapi.json', publishes: ['reads', 'preferences', 'recipients', 'webhooks', 'deliveryWebhook', 'deliveryEmail', 'deliveryEmailPriority', 'events', 'accepted', 'inbox', 'audit', 'deliveryResults', 'dlqRedrives'] },
   dedupe: { processors: ['dedupe'] },
   router: { processors: ['router'] },
   projector: { processors: ['projector'] },
   webhook: { processors: ['webhook', 'webhook-retry'] },
-  email: { processors: ['email', 'email-retry'] },
+  email: { processors: ['email-priority', 'email', 'email-retry'] },
   gateway: { processors: ['gateway'], serves: 'WebSocket /v1/ws' },
 } as const satisfies Record<string, RoleDecl>;
 

@@ -101,7 +101,7 @@ export async function dlqCommand(config: Config, args: string[]): Promise<number
     return 1;
   }
   const codec = createCodec(ends.schemaRegistryUrl);
-  await codec.register(valueSchemas(topics, ['deliveryWebhook', 'deliveryEmail', 'dlqRedrives']));
+  await codec.register(valueSchemas(topics, ['deliveryWebhook', 'deliveryEmail', 'deliveryEmailPriority', 'dlqRedrives']));
   const publisher = await createPublisher(kafka, codec);
   try {
     const store = createDeadLetterStore({ kafka, codec, publisher, topics });

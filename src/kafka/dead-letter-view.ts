@@ -5,7 +5,7 @@
  * partitions with its cursor, and where a letter goes back to.
  */
 import { TOPICS, type SchemaName, type TopicKey, type TopicNames } from './topics.ts';
-import type { DeliveryCommand } from '../model/routing.ts';
+import { emailPriority, type DeliveryCommand } from '../model/routing.ts';
 import type { DeadLetterRedrive } from '../model/dead-letter-redrive.ts';
 import { ValidationError } from '../errors.ts';
 
@@ -27,7 +27,7 @@ const REDRIVE_TO = {
   events: ['events'],
   accepted: ['accepted', 'inbox', 'reads', 'audit', 'deliveryResults'],
   webhook: ['deliveryWebhook'],
-  email: ['deliveryEmail'],
+  email: ['deliveryEmail', 'deliveryEmailPriority'],
 } as const satisfies Record<DlqName, readonly TopicKey[]>;
 
 /** Header of a redriven record naming the letter it came from: `<dlq topic>:<partition>:<offset>`. */
@@ -165,13 +165,13 @@ export function bytesView(value: Buffer): ValueView {
 /** What redriving a letter writes, or why it cannot be redriven. */
 export type RedrivePlan =
   | { kind: 'raw'; to: TopicKey; key: string | null; value: Buffer; headers: Record<string, string> }
-  | { kind: 'delivery'; to: 'deliveryWebhook' | 'deliveryEmail'; command: DeliveryCommand; headers: Record<string, string> }
+  | { kind: 'delivery'; to: 'deliveryWebhook' | 'deliveryEmail' | 'deliveryEmailPriority'; command: DeliveryCommand; headers: Record<string, string> }
   | { kind: 'refused'; reason: string };
 
 /**
  * How a letter goes back: a webhook or e-mail delivery as a first attempt
  * again (attempt 1, the same delivery id, so receivers see the same webhook-id
- * or Message-ID), any other
+ * or Message-ID; a mandatory or critical e-mail to the priority lane), any other
  * letter as its original key, value and headers on its original topic.
  */
 export function planRedrive(dlq: DlqName, letter: Letter, names: TopicNames): RedrivePlan {
@@ -179,7 +179,8 @@ export function planRedrive(dlq: DlqName, letter: Letter, names: TopicNames): Re
   if (letter.value === null) return { kind: 'refused', reason: letter.headers['x-tidings-value-dropped'] ? 'its value was too large to keep' : 'it has no value' };
   if (holdsDeliveries(dlq)) {
     if (!letter.command) return { kind: 'refused', reason: 'its value is not a DeliveryCommand' };
-    return { kind: 'delivery', to: REDRIVE_TO[dlq][0], command: { ...letter.command, attempt: 1 }, headers: redriveOf };
+    const to = dlq === 'email' && emailPriority(letter.command.notification) === 'high' ? 'deliveryEmailPriority' : REDRIVE_TO[dlq][0];
+    return { kind: 'delivery', to, command: { ...letter.command, attempt: 1 }, headers: redriveOf };
   }
   const allowed: readonly TopicKey[] = REDRIVE_TO[dlq];
   const original = letter.headers['x-tidings-original-topic'];

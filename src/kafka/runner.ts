@@ -43,6 +43,13 @@ export interface ProcessorSpec<O extends Output, S = undefined> {
    */
   dueAt?(record: { topic: string; headers: Readonly<Record<string, string>> }): number | undefined;
   /**
+   * For a sink with a send rate (e-mail): how many of `wanted` records of
+   * `topic` it takes now and, when fewer, when to ask again (ms since the
+   * epoch). The partition is paused until then and the rest fetched again, so
+   * consumption waits while a rate limit holds.
+   */
+  room?(topic: string, wanted: number): { take: number; retryAt: number };
+  /**
    * Batches of one partition number of different inputs may run side by side
    * (nothing they write depends on each other, as in the delivery lanes). By
    * default they run one after another: co-partitioned inputs share state, or a
@@ -187,7 +194,7 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     // kafkajs fetches again only when every batch of the last fetch is done, so
     // one partition's long batch (a burst for one user) would hold back every
     // other partition. A batch takes a bounded share; the rest is fetched again.
-    const { ready: share, waitUntil } = dueShare(batch.topic, boundedShare(batch.messages));
+    const { ready: share, waitUntil } = roomShare(batch.topic, dueShare(batch.topic, boundedShare(batch.messages)));
     if (waitUntil !== undefined) {
       // The rest is fetched again once the partition is resumed.
       const resume = pause();
@@ -212,6 +219,14 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
       if (due !== undefined && due > now) return { ready: messages.slice(0, i), waitUntil: due };
     }
     return { ready: messages };
+  };
+
+  /** As many of the due records as the sink has room for, and when to look again if not all. */
+  const roomShare = (topic: string, due: { ready: readonly KafkaMessage[]; waitUntil?: number }): { ready: readonly KafkaMessage[]; waitUntil?: number } => {
+    if (!spec.room || due.ready.length === 0) return due;
+    const { take, retryAt } = spec.room(topic, due.ready.length);
+    if (take >= due.ready.length) return due;
+    return { ready: due.ready.slice(0, Math.max(0, take)), waitUntil: Math.min(retryAt, due.waitUntil ?? Infinity) };
   };
 
   /**

@@ -171,6 +171,15 @@ export function channelsFor(type: string, preferences: PreferenceSet | undefined
   return channels;
 }
 
+/**
+ * Mandatory and critical e-mails go before bulk ones: the router writes them
+ * to the priority lane (notification.delivery.email.priority), and they go
+ * first in the transports' rate limits.
+ */
+export function emailPriority(notification: Pick<Notification, 'type' | 'severity'>): 'high' | 'bulk' {
+  return typeInfo(notification.type).mandatory || notification.severity === 'critical' ? 'high' : 'bulk';
+}
+
 /** notification.reads */
 export interface ReadEvent {
   user_id: string;

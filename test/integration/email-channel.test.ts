@@ -10,12 +10,12 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { CapturedMail } from '../../src/stack/mail-catcher.ts';
 import { freePort } from '../../src/stack/process.ts';
 import { createTransportPool, type TransportPool, type TransportPoolOptions } from '../../src/channels/email/transport-pool.ts';
-import { createEmailSender, emailPriority } from '../../src/channels/email/sender.ts';
+import { createEmailSender } from '../../src/channels/email/sender.ts';
 import { createEmailTemplates } from '../../src/channels/email/templates.ts';
 import { smtpVerdict } from '../../src/channels/email/outcome.ts';
 import { verifyUnsubscribe } from '../../src/channels/email/unsubscribe.ts';
 import { SmtpNotAttempted } from '../../src/channels/email/smtp-errors.ts';
-import type { DeliveryCommand } from '../../src/model/routing.ts';
+import { emailPriority, type DeliveryCommand } from '../../src/model/routing.ts';
 import type { Notification } from '../../src/model/notification.ts';
 import { waitFor } from './harness.ts';
 

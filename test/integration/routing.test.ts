@@ -61,8 +61,12 @@ describe('routing', () => {
     const agent = await emit(alice, 'agent_offline');
     await routed();
 
-    const email = (await read<DeliveryCommand>(h.tidings.topics.deliveryEmail, 'DeliveryCommand')).filter((c) => c.user_id === alice);
-    expect(email.map((c) => c.notification.source_id).sort()).toEqual([changed, agent].sort());
+    const bulk = (await read<DeliveryCommand>(h.tidings.topics.deliveryEmail, 'DeliveryCommand')).filter((c) => c.user_id === alice);
+    const priority = (await read<DeliveryCommand>(h.tidings.topics.deliveryEmailPriority, 'DeliveryCommand')).filter((c) => c.user_id === alice);
+    // The mandatory type's e-mail takes the priority lane.
+    expect(bulk.map((c) => c.notification.source_id)).toEqual([agent]);
+    expect(priority.map((c) => c.notification.source_id)).toEqual([changed]);
+    const email = [...bulk, ...priority];
     expect(email[0]?.email).toEqual({ address: 'alice@example.test', display_name: 'Alice', locale: 'en-GB' });
     expect(new Set(email.map((c) => c.delivery_id)).size).toBe(2);
 
@@ -131,7 +135,10 @@ describe('routing', () => {
     // The decision is in the log: a rebuild of the inbox replays notification.inbox.
     const inbox = (await read<Notification>(h.tidings.topics.inbox, 'Notification')).filter((n) => n.user_id === erin);
     expect(inbox.map((n) => n.source_id)).toEqual([changed, offline]);
-    const email = (await read<DeliveryCommand>(h.tidings.topics.deliveryEmail, 'DeliveryCommand')).filter((c) => c.user_id === erin);
+    const email = [
+      ...await read<DeliveryCommand>(h.tidings.topics.deliveryEmail, 'DeliveryCommand'),
+      ...await read<DeliveryCommand>(h.tidings.topics.deliveryEmailPriority, 'DeliveryCommand'),
+    ].filter((c) => c.user_id === erin);
     expect(email.map((c) => c.notification.source_id).sort()).toEqual([completed, changed, offline].sort());
   });
 

@@ -20,7 +20,7 @@ describe('ensureTopics', () => {
     await admin.connect();
     try {
       for (let round = 0; round < 3; round++) {
-        const prefix = `topics${randomBytes(4).toString('hex')}.`;
+        const prefix = `${inject('runPrefix')}topics${randomBytes(4).toString('hex')}.`;
         const tiers = { deliveryWebhookRetry: [100, 200, 200] };
         const created = await ensureTopics(kafka, { prefix, partitions: 3, replicationFactor: 1, tiers });
         const names = allTopics(topicNames(prefix), tiers).map((t) => t.name);
@@ -37,7 +37,7 @@ describe('ensureTopics', () => {
       // The registry, written out: a topic added or dropped there is a change this test should see.
       expect(Object.values(TOPICS).map((t) => t.base).sort()).toEqual([
         'notification.accepted', 'notification.accepted.dlq', 'notification.audit', 'notification.dedupe', 'notification.delivery.email',
-        'notification.delivery.email.dlq', 'notification.delivery.email.retry', 'notification.delivery.results', 'notification.delivery.webhook', 'notification.delivery.webhook.dlq', 'notification.delivery.webhook.retry',
+        'notification.delivery.email.dlq', 'notification.delivery.email.priority', 'notification.delivery.email.retry', 'notification.delivery.results', 'notification.delivery.webhook', 'notification.delivery.webhook.dlq', 'notification.delivery.webhook.retry',
         'notification.dlq.redrives', 'notification.events', 'notification.events.dlq', 'notification.inbox',
         'notification.preferences', 'notification.reads', 'notification.recipients', 'notification.scheduled', 'notification.webhooks',
       ]);

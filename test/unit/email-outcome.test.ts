@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { smtpVerdict, type EmailAttemptOutcome } from '../../src/channels/email/outcome.ts';
 import { classifySmtpError } from '../../src/channels/email/smtp-errors.ts';
-import { emailPriority } from '../../src/channels/email/sender.ts';
+import { emailPriority } from '../../src/model/routing.ts';
 
 const answered = (status: number, response?: string): EmailAttemptOutcome => ({ kind: 'answered', status, latencyMs: 3, response });
 /** An error shaped as nodemailer's smtp-connection makes them. */

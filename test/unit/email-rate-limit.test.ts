@@ -133,4 +133,50 @@ describe('e-mail rate limiter', () => {
     limiter.close();
     expect(await waiting).toBe(false);
   });
+
+  it('reserve takes what the limits leave now, counted as sent, and nextRoomAt says when more comes', async () => {
+    const time = fakeTime();
+    const limiter = createRateLimiter({ perSecond: 5, perDay: 0, ...time });
+    expect(limiter.reserve('bulk', 3)).toBe(3);
+    expect(limiter.reserve('bulk', 10)).toBe(2);
+    expect(limiter.reserve('bulk', 1)).toBe(0);
+    expect(limiter.usage().second.used).toBe(5);
+    expect(limiter.nextRoomAt()).toBe(START + 1_000);
+    // A send after the reservations waits for the next second.
+    const after = track(limiter.acquire('bulk', Infinity), time);
+    await time.advance(999);
+    expect(after.admitted).toBeUndefined();
+    await time.advance(1);
+    expect(after).toEqual({ admitted: true, at: START + 1_000 });
+    expect(limiter.reserve('bulk', 10)).toBe(4);
+  });
+
+  it('a reservation never takes room that a waiting send of its priority or above is owed', async () => {
+    // Timers that never fire: room opens only as the clock moves, and is handed out when someone asks.
+    let now = START;
+    const limiter = createRateLimiter({ perSecond: 2, perDay: 0, clock: () => now, schedule: () => () => undefined });
+    expect(limiter.reserve('bulk', 2)).toBe(2);
+    const high = track(limiter.acquire('high', Infinity), { clock: () => now });
+    const bulk = track(limiter.acquire('bulk', Infinity), { clock: () => now });
+    now = START + 1_000;
+    // Two sends of room: the waiting high send first, then the waiting bulk one; nothing is left to reserve.
+    expect(limiter.reserve('bulk', 5)).toBe(0);
+    await settle();
+    expect(high).toEqual({ admitted: true, at: START + 1_000 });
+    expect(bulk).toEqual({ admitted: true, at: START + 1_000 });
+    now = START + 2_000;
+    const bulk2 = track(limiter.acquire('bulk', Infinity), { clock: () => now });
+    expect(limiter.reserve('bulk', 5)).toBe(1); // the acquire took one at once, nobody waits
+    await settle();
+    expect(bulk2.admitted).toBe(true);
+  });
+
+  it('reserve with both limits 0 grants all; the day limit holds reservations to midnight', () => {
+    const free = createRateLimiter({ perSecond: 0, perDay: 0, ...fakeTime() });
+    expect(free.reserve('bulk', 500)).toBe(500);
+    const time = fakeTime();
+    const daily = createRateLimiter({ perSecond: 0, perDay: 3, ...time });
+    expect(daily.reserve('bulk', 5)).toBe(3);
+    expect(daily.nextRoomAt()).toBe((Math.floor(START / DAY) + 1) * DAY);
+  });
 });

@@ -129,7 +129,8 @@ describe('transactional sink', () => {
     ];
     const routerOutputs: RouterOutput[] = [
       { kind: 'inbox', notification },
-      { kind: 'deliver', command: { channel: 'email', user_id: 'u' } as never },
+      { kind: 'deliver', command: { channel: 'email', user_id: 'u', notification: { type: 'job_failed', severity: 'error' } } as never },
+      { kind: 'deliver', command: { channel: 'email', user_id: 'u', notification: { type: 'job_failed', severity: 'critical' } } as never },
       { kind: 'deliver', command: { channel: 'webhook', user_id: 'u' } as never },
       { kind: 'audit', event: { user_id: 'u' } as never },
     ];

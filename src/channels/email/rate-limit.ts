@@ -9,6 +9,12 @@
  * `bulk` one, and each lane is first come, first served. A waiter whose
  * deadline passes gets `false` (its caller retries later through the retry
  * tiers); one that cannot be admitted before its deadline gets it at once.
+ *
+ * A lane that reads many e-mails at once reserves what it may send now
+ * (`reserve`), so that its consumption pauses instead of queueing more than
+ * the limit lets through: a reservation counts as sent when it is made (an
+ * unused one only wastes room, never exceeds a limit), and it never takes
+ * room that waiting sends of its own priority or above are owed.
  */
 export type SendPriority = 'high' | 'bulk';
 
@@ -40,6 +46,10 @@ export interface RateLimitUsage {
 export interface RateLimiter {
   /** Resolves true once a send may go, false if that was not before `deadlineMs` (ms on the clock; Infinity to wait as long as it takes). */
   acquire(priority: SendPriority, deadlineMs: number): Promise<boolean>;
+  /** Takes up to `wanted` sends now, as many as the limits leave once the waiting sends of `priority` and above are served; returns how many. */
+  reserve(priority: SendPriority, wanted: number): number;
+  /** ms on the clock when room for one more send next opens (now if there is room) */
+  nextRoomAt(): number;
   usage(): RateLimitUsage;
   /** Answers every waiter false. */
   close(): void;
@@ -128,6 +138,20 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         lanes[priority].push(waiter);
         pump();
       });
+    },
+    reserve(priority, wanted) {
+      pump(); // whoever already waits is served first
+      if (lanes.high.length + (priority === 'bulk' ? lanes.bulk.length : 0) > 0) return 0;
+      const now = clock();
+      let granted = 0;
+      while (granted < wanted && nextFree(now) <= now) {
+        take(now);
+        granted += 1;
+      }
+      return granted;
+    },
+    nextRoomAt() {
+      return nextFree(clock());
     },
     usage() {
       const now = clock();

@@ -7,7 +7,6 @@
  * AttemptOutcome (smtpVerdict reads it). Never throws for what a server does.
  */
 import type { DeliveryCommand } from '../../model/routing.ts';
-import type { Notification } from '../../model/notification.ts';
 import { typeInfo } from '../../model/catalogue.ts';
 import { ValidationError } from '../../errors.ts';
 import type { EmailTemplates } from './templates.ts';
@@ -34,15 +33,12 @@ export interface EmailAttemptOptions {
   /** ms the attempt may wait for the transport's rate limit; then it is not attempted */
   waitMs: number;
   priority: SendPriority;
+  /** the lane reserved room for it in the rate limits (TransportPool.room) */
+  reserved?: boolean;
 }
 
 export interface EmailSender {
   attempt(command: DeliveryCommand, options: EmailAttemptOptions): Promise<EmailAttemptOutcome>;
-}
-
-/** Mandatory and critical e-mails go before bulk ones while a rate limit holds. */
-export function emailPriority(notification: Pick<Notification, 'type' | 'severity'>): SendPriority {
-  return typeInfo(notification.type).mandatory || notification.severity === 'critical' ? 'high' : 'bulk';
 }
 
 /** The one-click link for `token` under `base`. */
@@ -54,7 +50,7 @@ export function unsubscribeUrl(base: string, token: string): string {
 
 export function createEmailSender(options: EmailSenderOptions): EmailSender {
   return {
-    async attempt(command, { waitMs, priority }) {
+    async attempt(command, { waitMs, priority, reserved }) {
       const target = command.email;
       if (command.channel !== 'email' || target === null) {
         throw new ValidationError([`delivery ${command.delivery_id} is for ${command.channel}, without an e-mail address`]);
@@ -77,7 +73,7 @@ export function createEmailSender(options: EmailSenderOptions): EmailSender {
       }
       const started = performance.now();
       try {
-        const sent = await options.pool.send(message, { priority, waitMs });
+        const sent = await options.pool.send(message, { priority, waitMs, reserved });
         return { kind: 'answered', status: replyCode(sent.info.response) ?? 250, response: sent.info.response, latencyMs: sent.latencyMs };
       } catch (err) {
         const latencyMs = performance.now() - started;

@@ -12,7 +12,14 @@
  * be sent twice.
  *
  * Before a transport sends, its rate limiter admits the send (waiting, high
- * priority first) or, past the deadline, does not: then nothing is sent.
+ * priority first) or, past the deadline, does not: then nothing is sent. A
+ * send goes to the first transport with room at once before it waits for one.
+ *
+ * The lanes ask `room` before they take records, so that consumption pauses
+ * while the limits hold rather than queueing e-mails that would only time out:
+ * bulk lanes reserve their room (held for the sends that follow), the
+ * priority lane takes its e-mails while room opens soon enough for them to
+ * wait in the limiters, where they go before any bulk reservation.
  */
 import nodemailer from 'nodemailer';
 import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
@@ -66,11 +73,26 @@ export interface SendOptions {
   priority: SendPriority;
   /** ms a send may wait for its rate limit; past it, it is not made */
   waitMs: number;
+  /** the lane reserved room for it (room()) */
+  reserved?: boolean;
+}
+
+export interface Room {
+  /** how many of the wanted e-mails may be taken now */
+  take: number;
+  /** when `take` is short: ms on the clock to ask again */
+  retryAt: number;
 }
 
 export interface TransportPool {
   /** Sends through the first usable transport; throws SmtpFailure (tried, failed) or SmtpNotAttempted. */
   send(message: Mail.Options, options: SendOptions): Promise<SentVia>;
+  /**
+   * How many of `wanted` e-mails a lane may take now. `bulk`: the room the
+   * limits leave now, reserved (counted as sent; sends with `reserved` use it).
+   * `high`: all of them while some transport has room within `waitMs`.
+   */
+  room(priority: SendPriority, wanted: number, waitMs: number): Room;
   /** Connects to every transport (or those whose index `only` names) and checks its greeting and login, updating its state. */
   verify(only?: readonly number[]): Promise<TransportState[]>;
   state(): TransportState[];
@@ -87,7 +109,13 @@ interface Transport {
   verified: boolean;
   lastError: TransportState['lastError'];
   lastSuccessAt: number | null;
+  /** sends reserved by room() and not yet made, until `heldUntil` (ms) */
+  held: number;
+  heldUntil: number;
 }
+
+/** ms a reservation waits for its send: the lane sends at once, so only a batch that was given up leaves one unused */
+const HOLD_MS = 5_000;
 
 export function createTransportPool(options: TransportPoolOptions): TransportPool {
   const clock = options.clock ?? Date.now;
@@ -104,7 +132,7 @@ export function createTransportPool(options: TransportPoolOptions): TransportPoo
       socketTimeout: options.socketTimeoutMs ?? 60_000,
     })),
     limiter: createRateLimiter({ ...(options.rateLimit ?? EMAIL_RATE_DEFAULTS), clock, schedule: options.schedule }),
-    openedAt: null, probing: false, verified: false, lastError: null, lastSuccessAt: null,
+    openedAt: null, probing: false, verified: false, lastError: null, lastSuccessAt: null, held: 0, heldUntil: 0,
   }));
 
   /** Whether `t` may be used now, and if so whether as its circuit's probe. */
@@ -129,14 +157,27 @@ export function createTransportPool(options: TransportPoolOptions): TransportPoo
     }
   };
 
+  /** Uses one of t's reserved sends, if it holds one. */
+  const useHeld = (t: Transport): boolean => {
+    if (t.held > 0 && clock() < t.heldUntil) {
+      t.held -= 1;
+      return true;
+    }
+    t.held = 0;
+    return false;
+  };
+
   return {
-    async send(message, { priority, waitMs }) {
+    async send(message, { priority, waitMs, reserved = false }) {
       const deadlineMs = clock() + waitMs;
       let last: SmtpFailure | undefined;
       let limited = false;
-      for (const [index, t] of transports.entries()) {
+      // The first transport with room now goes first; the others, in order, after it.
+      const ready = transports.find((t) => usable(t) && ((reserved && useHeld(t)) || t.limiter.reserve(priority, 1) === 1));
+      for (const t of ready ? [ready, ...transports.filter((other) => other !== ready)] : transports) {
+        const index = transports.indexOf(t);
         if (!usable(t)) continue;
-        if (!(await t.limiter.acquire(priority, deadlineMs))) {
+        if (t !== ready && !(await t.limiter.acquire(priority, deadlineMs))) {
           limited = true; // this transport's limit is reached: the next one may have room
           continue;
         }
@@ -161,6 +202,27 @@ export function createTransportPool(options: TransportPoolOptions): TransportPoo
       throw new SmtpNotAttempted(limited
         ? 'the transport\'s rate limit left no room before the deadline'
         : `every transport failed within the last ${options.circuitOpenMs} ms (circuit open)`);
+    },
+    room(priority, wanted, waitMs) {
+      const now = clock();
+      const open = transports.filter((t) => usable(t));
+      // With every circuit open the attempts say so at once.
+      if (open.length === 0 || wanted === 0) return { take: wanted, retryAt: now };
+      if (priority === 'high') {
+        const soonest = Math.min(...open.map((t) => t.limiter.nextRoomAt()));
+        return soonest <= now + waitMs ? { take: wanted, retryAt: now } : { take: 0, retryAt: soonest - waitMs };
+      }
+      let take = 0;
+      for (const t of open) {
+        const granted = t.limiter.reserve('bulk', wanted - take);
+        if (granted > 0) {
+          t.held = (now < t.heldUntil ? t.held : 0) + granted;
+          t.heldUntil = now + HOLD_MS;
+          take += granted;
+        }
+        if (take === wanted) return { take, retryAt: now };
+      }
+      return { take, retryAt: Math.max(now + 1, Math.min(...open.map((t) => t.limiter.nextRoomAt()))) };
     },
     async verify(only) {
       await Promise.all(transports.map(async (t, index) => {

@@ -53,6 +53,8 @@ export interface LaneDeps<X extends { kind: string }> {
   retryTopic: 'deliveryWebhookRetry' | 'deliveryEmailRetry';
   dlqTopic: 'deliveryWebhookDlq' | 'deliveryEmailDlq';
   channel: ChannelLane<X>;
+  /** a channel with a send rate: how many records the lane takes now (ProcessorSpec.room) */
+  room?: ProcessorSpec<AttemptStep>['room'];
   clock?: () => number;
 }
 
@@ -151,6 +153,7 @@ export function deliveryLane<X extends { kind: string }>(deps: LaneDeps<X>): Pro
       const due = Number(headers[DUE_AT_HEADER]);
       return Number.isFinite(due) ? due : undefined;
     } : undefined,
+    room: deps.room,
     // Each tier is its own topic: a tier waiting for its due time holds back no other.
     topicsSideBySide: true,
     sink,

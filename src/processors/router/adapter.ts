@@ -14,7 +14,7 @@ import type { InputRecord, ProcessorState } from '../../processor.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
 import { createTable, type Table } from '../../kafka/table.ts';
 import type { Logger } from '../../logger.ts';
-import type { PreferenceSet, Recipient, WebhookEndpoints } from '../../model/routing.ts';
+import { emailPriority, type PreferenceSet, type Recipient, type WebhookEndpoints } from '../../model/routing.ts';
 import { assertNever } from '../../assert-never.ts';
 import { fromBeginning, groupId as groupIdOf, PROCESSORS, sinkTopicsOf, sourcesOf } from '../../topology.ts';
 import { decideRouter, type GlobalWebhook, type RouterInput, type RouterOutput, type RouterState, type TableName } from './decide.ts';
@@ -84,9 +84,9 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterOutput, R
       case 'inbox':
         return [{ topic: topics.inbox, key: output.notification.user_id, value: output.notification }];
       case 'deliver':
-        return [output.command.channel === 'email'
-          ? { topic: topics.deliveryEmail, key: output.command.user_id, value: output.command }
-          : { topic: topics.deliveryWebhook, key: output.command.user_id, value: output.command }];
+        if (output.command.channel === 'webhook') return [{ topic: topics.deliveryWebhook, key: output.command.user_id, value: output.command }];
+        if (emailPriority(output.command.notification) === 'high') return [{ topic: topics.deliveryEmailPriority, key: output.command.user_id, value: output.command }];
+        return [{ topic: topics.deliveryEmail, key: output.command.user_id, value: output.command }];
       case 'audit':
         return [{ topic: topics.audit, key: output.event.user_id, value: output.event }];
       case 'skipped':
