@@ -11,10 +11,8 @@ import { loadConfig } from '../src/config.ts';
 import { stackUp, REPO_ROOT, type Endpoints } from '../src/stack/stack.ts';
 import { ensureDatabase } from '../src/db/pool.ts';
 import { freePort } from '../src/stack/process.ts';
+import { removeRuns } from '../src/stack/remove-runs.ts';
 import { topicNames, type TopicNames } from '../src/kafka/topics.ts';
-import { createKafka, withAdmin } from '../src/kafka/client.ts';
-import { createLogger } from '../src/logger.ts';
-import pg from 'pg';
 
 export interface ChildSettings {
   id: string;
@@ -25,7 +23,7 @@ export interface ChildSettings {
   /** the run's services, databaseUrl pointing at the run's own database */
   endpoints: Endpoints;
   env: Record<string, string>;
-  /** deletes the run's topics and database (removeRun) */
+  /** deletes the run's topics, subjects and database (removeRuns) */
   remove(): Promise<void>;
 }
 
@@ -53,7 +51,7 @@ export async function childSettings(extra: Record<string, string> = {}): Promise
   };
   return {
     id, prefix: `${id}.`, topics: topicNames(`${id}.`), url: `http://127.0.0.1:${port}`, endpoints: { ...endpoints, databaseUrl }, env,
-    remove: () => removeRun(endpoints, `${id}.`, id),
+    remove: async () => { await removeRuns(endpoints, id); },
   };
 }
 
@@ -196,26 +194,4 @@ function lineBuffer(keep = 100) {
     },
     last: (n: number) => [...lines, ...(partial ? [partial] : [])].slice(-n),
   };
-}
-
-
-/**
- * Deletes what a run created on the shared stack: its topics (every name with
- * its prefix) and its database, through the stack's own `endpoints`. A broker holding thousands of partitions left
- * by earlier runs is slower, and would skew the next run's figures.
- */
-export async function removeRun(endpoints: Pick<Endpoints, 'kafkaBrokers' | 'databaseUrl'>, prefix: string, database: string): Promise<void> {
-  const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'bench-cleanup', log: createLogger('silent') });
-  await withAdmin(kafka, async (admin) => {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
-  });
-  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new TypeError(`unsafe database name ${database}`);
-  const admin = new pg.Client({ connectionString: endpoints.databaseUrl });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists ${database} with (force)`);
-  } finally {
-    await admin.end();
-  }
 }

@@ -19,7 +19,7 @@ import { topicNames } from '../src/kafka/topics.ts';
 import { createKafka, createTopicsAndWait } from '../src/kafka/client.ts';
 import { startTidings } from '../src/tidings.ts';
 import { eventKey, type NotificationEvent } from '../src/model/notification.ts';
-import { removeRun } from './child.ts';
+import { removeRuns } from '../src/stack/remove-runs.ts';
 
 const N = Number(process.argv[2] ?? 20_000);
 const PARTITIONS = 6;
@@ -100,4 +100,4 @@ console.log(`${N.toLocaleString('en')} events, ${PARTITIONS} partitions, batches
   await Promise.all([producer.disconnect(), db.end()]);
   await tidings.stop();
 }
-await removeRun(endpoints, prefix, id);
+await removeRuns(endpoints, id);

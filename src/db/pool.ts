@@ -36,6 +36,23 @@ export async function ping(pool: Pool): Promise<number> {
 }
 
 /** Creates database `name` on the server of `adminUrl` unless it exists (used by tests and rebuilds). */
+/** Drops every database whose name starts with `prefix` (runs' databases on a shared server); returns how many. */
+export async function dropDatabases(adminUrl: string, prefix: string): Promise<number> {
+  // A run's prefix (`t1a2b`, `bench…`): long enough never to take in `tidings`, `template0` or `postgres`.
+  if (!/^[a-z][a-z0-9_]{4,}$/.test(prefix)) throw new TypeError(`unsafe database prefix ${prefix}`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [prefix]);
+    // Names from pg_database that keep to the identifier rule: safe to splice.
+    const names = rows.map((r) => r.datname).filter((name) => /^[a-z_][a-z0-9_]*$/.test(name));
+    for (const name of names) await client.query(`drop database if exists ${name} with (force)`);
+    return names.length;
+  } finally {
+    await client.end();
+  }
+}
+
 export async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new TypeError(`unsafe database name ${name}`);
   const client = new pg.Client({ connectionString: adminUrl });

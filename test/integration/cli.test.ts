@@ -1,5 +1,5 @@
 /** The `tidings` command as a user runs it: a child process with its own environment. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +54,7 @@ describe('tidings CLI', () => {
   it('`token` prints a JWT and `produce` publishes a test event with kafkajs', async () => {
     const token = await tidings(['token', 'u1', 'producer']);
     expect(token.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-    const prefix = `cli${Date.now()}.`;
+    const prefix = `${inject('runPrefix')}cli.`;
     // The topic does not exist for a new prefix until `topics` creates it.
     const early = await tidings(['produce', 'job_started', 'u1'], { TIDINGS_TOPIC_PREFIX: prefix });
     expect(early.code).toBe(1);

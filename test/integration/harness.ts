@@ -29,7 +29,7 @@ export interface Harness {
 /** Settings for an isolated Tidings on the run's services; `extra` overrides them. */
 export async function isolatedSettings(extra: Record<string, string> = {}): Promise<{ id: string; env: Record<string, string>; endpoints: Endpoints }> {
   const shared = inject('endpoints');
-  const id = `t${randomBytes(5).toString('hex')}`;
+  const id = `${inject('runPrefix')}${randomBytes(3).toString('hex')}`;
   const databaseUrl = await ensureDatabase(shared.databaseUrl, id);
   const env = {
     KAFKA_BROKERS: shared.kafkaBrokers.join(','),
