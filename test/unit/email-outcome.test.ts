@@ -59,7 +59,14 @@ describe('classifySmtpError', () => {
     expect(classifySmtpError(smtpError({ code: 'EENVELOPE', command: 'RCPT TO', responseCode: 421, response: '421 closing' }), 0)).toMatchObject({ stage: 'transport', transient: true });
   });
 
-  it('a 4xx to MAIL FROM, RCPT TO or DATA is the message\'s and transient; a 5xx permanent', () => {
+  it('a refusal of MAIL FROM is the transport\'s (the sender is the same for every e-mail), but 552 (the message\'s size)', () => {
+    expect(classifySmtpError(smtpError({ code: 'EENVELOPE', command: 'MAIL FROM', responseCode: 530, response: '530 5.7.0 Authentication required' }), 0)).toMatchObject({ stage: 'transport', transient: true, code: 530 });
+    expect(classifySmtpError(smtpError({ code: 'EENVELOPE', command: 'MAIL FROM', responseCode: 550, response: '550 5.7.1 not allowed to send as this sender' }), 0)).toMatchObject({ stage: 'transport', code: 550 });
+    expect(classifySmtpError(smtpError({ code: 'EENVELOPE', command: 'MAIL FROM', responseCode: 451, response: '451 local error' }), 0)).toMatchObject({ stage: 'transport', transient: true });
+    expect(classifySmtpError(smtpError({ code: 'EENVELOPE', command: 'MAIL FROM', responseCode: 552, response: '552 5.3.4 message too big' }), 0)).toMatchObject({ stage: 'message', transient: false, code: 552 });
+  });
+
+  it('a 4xx to RCPT TO or DATA is the message\'s and transient; a 5xx permanent', () => {
     expect(classifySmtpError(smtpError({ code: 'EENVELOPE', command: 'RCPT TO', responseCode: 451, response: '451 greylisted' }), 0)).toMatchObject({ stage: 'message', transient: true, code: 451, response: '451 greylisted' });
     expect(classifySmtpError(smtpError({ code: 'EENVELOPE', command: 'RCPT TO', responseCode: 550, response: '550 no such user' }), 0)).toMatchObject({ stage: 'message', transient: false, code: 550 });
     expect(classifySmtpError(smtpError({ code: 'EMESSAGE', command: 'DATA', responseCode: 554, response: '554 spam' }), 0)).toMatchObject({ stage: 'message', transient: false, code: 554 });

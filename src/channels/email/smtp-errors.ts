@@ -5,10 +5,13 @@
  * - The transport's (`stage: 'transport'`): no connection, a timeout, a
  *   reset, a failure before MAIL FROM (greeting, EHLO, STARTTLS, AUTH, in any
  *   reply class: a bad password is the transport's problem, not the
- *   message's), or a 421 at any point (RFC 5321: the service is closing). Its
- *   circuit opens and the next transport takes over; transient.
- * - The message's (`stage: 'message'`): the server answered MAIL FROM, RCPT TO
- *   or DATA. A 4xx is transient (greylisting, a full mailbox) and a 5xx
+ *   message's), a refusal of MAIL FROM (its sender is TIDINGS_EMAIL_FROM, the
+ *   same for every e-mail: 530 authentication required, 550 5.7.1 not allowed
+ *   to send as this sender …; but 552, the message's declared size), or a 421
+ *   at any point (RFC 5321: the service is closing). Its circuit opens and the
+ *   next transport takes over; transient.
+ * - The message's (`stage: 'message'`): the server answered RCPT TO or DATA
+ *   (or MAIL FROM with 552). A 4xx is transient (greylisting, a full mailbox) and a 5xx
  *   permanent (550 no such user, 554 refused); neither is worth another
  *   transport, which would hear the same. Without a reply code (nodemailer
  *   refusing an address or message before sending it) it is permanent.
@@ -63,8 +66,10 @@ interface NodemailerError {
   command?: string;
 }
 
-/** Replies to these commands are about the message; to any other (CONN, EHLO, STARTTLS, AUTH, RSET …) about the transport. */
-const MESSAGE_COMMANDS = new Set(['MAIL FROM', 'RCPT TO', 'DATA']);
+/** Replies to these commands are about the message; to any other (CONN, EHLO, STARTTLS, AUTH, MAIL FROM, RSET …) about the transport. */
+const MESSAGE_COMMANDS = new Set(['RCPT TO', 'DATA']);
+/** MAIL FROM's reply about the message itself: its declared SIZE is too large */
+const MESSAGE_SIZE_REFUSED = 552;
 /** nodemailer's codes for a failing connection or session */
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EAUTH', 'ENOAUTH', 'EPROTOCOL']);
 
@@ -74,7 +79,7 @@ export function classifySmtpError(err: unknown, transport: number): SmtpFailure 
   const response = (e.response ?? e.message ?? String(err)).trim();
   const errorCode = e.code ?? null;
   const connectionFault = errorCode === null || CONNECTION_CODES.has(errorCode);
-  const answeredForMessage = code !== null && e.command !== undefined && MESSAGE_COMMANDS.has(e.command);
+  const answeredForMessage = code !== null && e.command !== undefined && (MESSAGE_COMMANDS.has(e.command) || (e.command === 'MAIL FROM' && code === MESSAGE_SIZE_REFUSED));
   // nodemailer refusing an address or the message before sending it (EENVELOPE, EMESSAGE, ESTREAM without a reply)
   const refusedBeforeSending = code === null && !connectionFault;
   if (code !== 421 && (answeredForMessage || refusedBeforeSending)) {
