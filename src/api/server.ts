@@ -5,6 +5,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Authenticator } from '../auth.ts';
 import { BadRequestError, InternalError, NotFoundError, TidingsError, ValidationError } from '../errors.ts';
 
@@ -13,6 +14,8 @@ export interface HttpServerOptions {
   auth: Authenticator;
   /** bytes */
   bodyLimit?: number;
+  /** where each request's duration is counted, by method, route pattern and status; nothing without */
+  metrics?: Metrics;
 }
 
 /** Creates the server; register routes on it, then call `ready()`. GET /openapi.json serves the document built from the route schemas. */
@@ -40,6 +43,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     if (where) throw new ValidationError([`${where}: must not contain U+0000`]);
   });
 
+  const durations = options.metrics?.http.requestDuration;
+  if (durations) {
+    app.addHook('onResponse', async (request, reply) => {
+      durations.observe({ method: request.method, route: routeLabel(request.routeOptions.url), status_code: String(reply.statusCode) }, reply.elapsedTime / 1_000);
+    });
+  }
+
   app.setErrorHandler((err: FastifyError | TidingsError, request, reply) => {
     const answer = err instanceof TidingsError ? err : fromFastify(err);
     if (answer.statusCode >= 500) request.log.error({ err }, 'request failed');
@@ -49,6 +59,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}`))));
   return app;
 }
+
+/**
+ * A request's `route` label: its route's pattern (`/v1/notifications/:id/read`),
+ * never the raw URL, so ids make no series of their own; requests that matched
+ * no route (404s, probes) share one.
+ */
+export function routeLabel(pattern: string | undefined): string {
+  return pattern ?? UNMATCHED_ROUTE;
+}
+
+export const UNMATCHED_ROUTE = '(unmatched)';
 
 /** fastify's own errors: a 4xx (malformed JSON, unsupported content type, body too large …) with its reasons, a 5xx as nothing but internal. */
 function fromFastify(err: FastifyError): TidingsError {

@@ -16,6 +16,7 @@ import { errorKind, mayBeCausedByInput, ProcessingError, TidingsError } from '..
 import type { Logger } from '../logger.ts';
 import type { Applied, DeadLetter, DecideContext, InputRecord, ProcessorState, Sink, SinkBatch } from '../processor.ts';
 import { stableId } from '../model/ids.ts';
+import { processorMeter, type Metrics } from '../metrics.ts';
 
 /**
  * A decoded input value: the schema type of its topic, or null for a tombstone
@@ -56,6 +57,11 @@ export interface ProcessorSpec<O extends Output, S = undefined> {
    * read model (the projector's notification and its delivery results).
    */
   topicsSideBySide?: boolean;
+  /**
+   * Called once at start with the deployment's metrics (RunnerDeps.metrics),
+   * for what only the processor's sink sees (a delivery lane's results).
+   */
+  instrument?(metrics: Metrics): void;
 }
 
 export interface RunnerDeps {
@@ -67,6 +73,8 @@ export interface RunnerDeps {
   clock?: () => number;
   /** ms without a heartbeat before the group gives a member's partitions away (also how long a killed member holds them) */
   sessionTimeoutMs?: number;
+  /** where the runner counts what ProcessorStats counts (and the batch durations); nothing without */
+  metrics?: Metrics;
 }
 
 /** Every output is a discriminated union on `kind`; the runner counts them by it. */
@@ -98,6 +106,8 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
   const inputs = new Map(spec.inputs.map((i) => [i.topic, i]));
   const clock = deps.clock ?? Date.now;
   const stats: ProcessorStats = { records: 0, skipped: 0, deadLettered: 0, batches: 0, outputs: {} };
+  const meter = deps.metrics ? processorMeter(deps.metrics, spec.name) : undefined;
+  if (deps.metrics) spec.instrument?.(deps.metrics);
   let stopping = false;
 
   const consumer: Consumer = deps.kafka.consumer({
@@ -260,7 +270,7 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
         log.warn({ topic, partition, offset: only.offset, code: letter.error.code, reason: letter.error.reason }, 'the sink refused this record alone; dead-lettering it');
         const alone: SinkBatch<O> = { topic, partition, items: [], deadLetters: [letter], nextOffset: nextOffsetAfter(only) };
         await withRetry(() => spec.sink.apply(alone), { ...DEFAULT_RETRY, shouldStop: () => stopping });
-        count(alone, 0);
+        count(alone, 0, started);
         return;
       }
       log.warn({ err, topic, partition, records: messages.length, from: messages[0]?.offset }, 'the sink refused a batch; narrowing it down');
@@ -274,17 +284,20 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     }
     spec.state?.commit(partition);
     log.debug({ topic, partition, records: messages.length, decideMs: Math.round(decided - started), writeMs: Math.round(performance.now() - decided) }, 'batch written');
-    count(sinkBatch, applied?.skipped ?? 0);
+    count(sinkBatch, applied?.skipped ?? 0, started);
   };
 
-  /** Counts what a successful sink write committed: once, whatever retries and splits it took. */
-  const count = (written: SinkBatch<O>, skipped: number) => {
+  /** Counts what a successful sink write committed: once, whatever retries and splits it took. `started`: performance.now() when its deciding began. */
+  const count = (written: SinkBatch<O>, skipped: number, started: number) => {
     const items = written.items.slice(skipped);
     stats.records += items.length;
     stats.skipped += skipped;
     stats.deadLettered += written.deadLetters.length;
     stats.batches += 1;
-    for (const item of items) for (const { kind } of item.outputs) stats.outputs[kind] = (stats.outputs[kind] ?? 0) + 1;
+    const outputs: Record<string, number> = {};
+    for (const item of items) for (const { kind } of item.outputs) outputs[kind] = (outputs[kind] ?? 0) + 1;
+    for (const [kind, n] of Object.entries(outputs)) stats.outputs[kind] = (stats.outputs[kind] ?? 0) + n;
+    meter?.written({ records: items.length, skipped, deadLetters: written.deadLetters.length, outputs, seconds: (performance.now() - started) / 1_000 });
   };
 
   /** Decode → decide → encode → evolve, record by record; a record that fails for any reason but a transient one becomes a dead letter. */

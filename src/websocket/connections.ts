@@ -3,6 +3,7 @@
  * a client that does not read its frames is dropped before its buffer grows.
  */
 import type { WebSocket } from 'ws';
+import type { Metrics } from '../metrics.ts';
 import { TOO_MANY_CONNECTIONS, type ServerFrame } from './protocol.ts';
 
 export interface ConnectionLimits {
@@ -22,14 +23,18 @@ export interface Connections {
   closeAll(code: number, reason: string): void;
 }
 
-export function createConnections(limits: ConnectionLimits): Connections {
+/** `metrics`: where open sockets, sockets opened, frames sent and slow clients dropped are counted; nothing without. */
+export function createConnections(limits: ConnectionLimits, metrics?: Metrics): Connections {
   const byUser = new Map<string, Set<WebSocket>>();
   let sockets = 0;
+  const counted = metrics?.websocket;
+  counted?.connections.set(0);
 
   const remove = (userId: string, socket: WebSocket) => {
     const set = byUser.get(userId);
     if (set?.delete(socket)) {
       sockets -= 1;
+      counted?.connections.set(sockets);
       if (set.size === 0) byUser.delete(userId);
     }
   };
@@ -50,6 +55,8 @@ export function createConnections(limits: ConnectionLimits): Connections {
       }
       set.add(socket);
       sockets += 1;
+      counted?.connections.set(sockets);
+      counted?.opened.inc();
     },
     remove,
     send(userId, frame) {
@@ -61,6 +68,7 @@ export function createConnections(limits: ConnectionLimits): Connections {
         if (socket.bufferedAmount > limits.maxBufferedBytes) {
           remove(userId, socket);
           socket.terminate();
+          counted?.slowClientCloses.inc();
           continue;
         }
         if (socket.readyState === socket.OPEN) {
@@ -68,6 +76,7 @@ export function createConnections(limits: ConnectionLimits): Connections {
           sent += 1;
         }
       }
+      if (sent > 0) counted?.framesSent.inc({ type: frame.type }, sent);
       return sent;
     },
     count: () => ({ sockets, users: byUser.size }),
@@ -75,6 +84,7 @@ export function createConnections(limits: ConnectionLimits): Connections {
       for (const set of byUser.values()) for (const socket of set) socket.close(code, reason);
       byUser.clear();
       sockets = 0;
+      counted?.connections.set(0);
     },
   };
 }

@@ -12,6 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator, Principal } from '../auth.ts';
 import { bearerToken } from '../auth.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Connections } from './connections.ts';
 import { GOING_AWAY, WS_PATH, type ConnectionFrame, type ErrorFrame, type PongFrame, type ServerFrame } from './protocol.ts';
 
@@ -25,6 +26,8 @@ export interface SocketServerOptions {
   /** allowed Origins; '*' allows any; a request without Origin (not a browser) is allowed */
   origins: readonly string[];
   log: Logger;
+  /** where the frames this server sends itself (connection, pong, error) are counted; the gateway's are counted by `connections` */
+  metrics?: Metrics;
 }
 
 export interface SocketServer {
@@ -35,6 +38,10 @@ export function attachSocketServer(options: SocketServerOptions): SocketServer {
   const { connections, log } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
   const alive = new WeakMap<WebSocket, boolean>();
+  const send = (ws: WebSocket, frame: ServerFrame) => {
+    ws.send(JSON.stringify(frame));
+    options.metrics?.websocket.framesSent.inc({ type: frame.type });
+  };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // The HTTP server has let go of the socket: without a listener, a client's reset would be an uncaught 'error'.
@@ -107,10 +114,6 @@ export function handleClientFrame(text: string | null): PongFrame | ErrorFrame {
   const type = typeof frame === 'object' && frame !== null ? (frame as { type?: unknown }).type : undefined;
   if (type === 'ping') return { type: 'pong', server_time: new Date().toISOString() };
   return { type: 'error', error: `unknown frame type ${JSON.stringify(type)}` };
-}
-
-function send(ws: WebSocket, frame: ServerFrame): void {
-  ws.send(JSON.stringify(frame));
 }
 
 function destroy(this: Duplex): void {

@@ -10,7 +10,8 @@
  * What an attempt came to is kept per record until its transaction commits,
  * so a retried or narrowed-down write sends nothing again. The attempt itself
  * is at least once: a crash before the commit repeats it, with the same
- * delivery id (the webhook-id, the e-mail's Message-ID).
+ * delivery id (the webhook-id, the e-mail's Message-ID). Results are counted
+ * (tidings_deliveries_total) once their transaction committed.
  */
 import type { Kafka } from '../../kafka/client.ts';
 import type { Codec } from '../../kafka/codec.ts';
@@ -18,7 +19,8 @@ import { delayLabel, TOPICS, type Tiers, type TopicName, type TopicNames } from 
 import type { ProcessorSpec } from '../../kafka/runner.ts';
 import type { Sink } from '../../processor.ts';
 import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
-import type { DeliveryCommand, DeliveryResult } from '../../model/routing.ts';
+import { DELIVERY_OUTCOMES, type Channel, type DeliveryCommand, type DeliveryResult } from '../../model/routing.ts';
+import type { Metrics } from '../../metrics.ts';
 import { assertNever } from '../../assert-never.ts';
 import { fromBeginning, groupId as groupIdOf, PROCESSORS, sinkTopicsOf, sourcesOf, type ProcessorName } from '../../topology.ts';
 import type { WebhookOutput } from '../webhook/decide.ts';
@@ -77,6 +79,8 @@ export function deliveryLane<X extends { kind: string }>(deps: LaneDeps<X>): Pro
   const inputs = sourcesOf(name, topics, deps.tiers);
   const inputTopics = new Set(inputs.map((i) => i.topic));
   const retrying = PROCESSORS[name].sources.some((s) => 'tiered' in TOPICS[s.topic]);
+  const laneChannel: Channel = deps.retryTopic === 'deliveryWebhookRetry' ? 'webhook' : 'email';
+  let deliveries: Metrics['deliveries'] | undefined; // set by the runner (instrument)
 
   const settledRecords = (output: Settled): OutRecord[] => {
     switch (output.kind) {
@@ -133,6 +137,10 @@ export function deliveryLane<X extends { kind: string }>(deps: LaneDeps<X>): Pro
       }));
       await inner.apply({ ...batch, items });
       for (const item of batch.items) cache.delete(item.offset);
+      // Committed: counted once here, however often the write was retried or narrowed down.
+      for (const { outputs } of items) {
+        for (const output of outputs) if (isSettled(output) && output.kind === 'result') deliveries?.inc({ channel: output.result.channel, outcome: output.result.outcome });
+      }
     },
     close: () => inner.close(),
   };
@@ -156,6 +164,10 @@ export function deliveryLane<X extends { kind: string }>(deps: LaneDeps<X>): Pro
     room: deps.room,
     // Each tier is its own topic: a tier waiting for its due time holds back no other.
     topicsSideBySide: true,
+    instrument(metrics) {
+      deliveries = metrics.deliveries;
+      for (const outcome of DELIVERY_OUTCOMES) deliveries.inc({ channel: laneChannel, outcome }, 0);
+    },
     sink,
   };
 }
