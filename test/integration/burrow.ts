@@ -40,7 +40,7 @@ export interface BurrowSettings {
 
 /** Short windows, so a scenario takes seconds: the values burrow.test.ts runs with. */
 export const FAST_BURROW: Omit<BurrowSettings, 'brokers' | 'groupWhitelist'> = {
-  intervals: 6,
+  intervals: 4,
   minDistanceS: 1,
   offsetRefreshS: 1,
   topicRefreshS: 5,
