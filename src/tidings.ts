@@ -48,6 +48,9 @@ import { createSecretBox } from './secret-box.ts';
 import { healthRoutes, type Check } from './health/routes.ts';
 import { emailCheck } from './health/email-check.ts';
 import { processorsOf, type ProcessorName } from './topology.ts';
+import { createMetrics } from './metrics.ts';
+import { metricsRoutes } from './api/metrics.ts';
+import { connectionRoutes } from './api/connections.ts';
 
 export interface Tidings {
   /** http://host:port of the HTTP server */
@@ -95,13 +98,15 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   log.info({ subjects: Object.fromEntries(ids) }, 'schemas registered');
 
   const publisher = await createPublisher(kafka, codec);
-  const connections = createConnections({ perUser: config.wsMaxConnectionsPerUser, maxBufferedBytes: config.wsMaxBufferedBytes });
+  const metrics = createMetrics();
+  const connections = createConnections({ perUser: config.wsMaxConnectionsPerUser, maxBufferedBytes: config.wsMaxBufferedBytes }, metrics);
   const runnerDeps = {
     kafka,
     codec,
     log,
     onCrash: (err: Error) => onFatal?.(err),
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+    metrics,
   };
 
   const agent = createWebhookAgent({ allowed: config.webhookAllowedNetworks, connectionsPerOrigin: config.webhookConnectionsPerOrigin, connectTimeoutMs: 10_000, resolve });
@@ -162,7 +167,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   await Promise.all(processors.map((p) => p.ready));
 
   const auth = createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience, allowNoExp: config.jwtAllowNoExp });
-  const app = await createHttpServer({ log, auth });
+  const app = await createHttpServer({ log, auth, metrics });
   // Without the email role, the health check verifies the first SMTP_URL on a transport of its own; with it, the lanes' pool answers.
   const mail = mailPool ? undefined : nodemailer.createTransport(smtpUrlsOf(endpoints.smtpUrl)[0]!);
   const checks: Check[] = [
@@ -176,6 +181,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     emailCheck({ pool: mailPool, verify: async () => (await mail?.verify()) ?? false, verifyEveryMs: config.emailHealthVerifyMs }), // the e-mail lanes' transports with the email role; else verifies the first SMTP_URL
   ];
   await app.register(healthRoutes, { checks, isReady: () => ready });
+  await app.register(metricsRoutes, { metrics });
   if (has('ingest')) await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
   if (has('api')) {
     await app.register(inboxRoutes, { pool, publisher, readsTopic: topics.reads });
@@ -186,12 +192,13 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     await app.register(auditRoutes, { pool });
     await app.register(deadLetterRoutes, { store: createDeadLetterStore({ kafka, codec, publisher, topics }) });
   }
+  if (has('gateway')) await app.register(connectionRoutes, { connections, instanceId });
   await app.ready();
   // Without a configured allow-list, only pages served by Tidings itself may
   // open a socket; their origin is known once the port is.
   const origins = config.wsOrigins ? [...config.wsOrigins] : [];
   const sockets = has('gateway')
-    ? attachSocketServer({ server: app.server, auth, connections, origins, log: log.child({ component: 'websocket' }) })
+    ? attachSocketServer({ server: app.server, auth, connections, origins, metrics, log: log.child({ component: 'websocket' }) })
     : undefined;
   await app.listen({ host: config.httpHost, port: config.httpPort });
   const address = app.server.address();

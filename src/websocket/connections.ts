@@ -19,6 +19,8 @@ export interface Connections {
   /** Sends a frame to every socket of the user; returns how many got it. */
   send(userId: string, frame: ServerFrame): number;
   count(): { sockets: number; users: number };
+  /** Open sockets per user, most first. */
+  perUser(): { user_id: string; sockets: number }[];
   /** Closes every socket with `code` (GOING_AWAY on shutdown). */
   closeAll(code: number, reason: string): void;
 }
@@ -80,6 +82,7 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
       return sent;
     },
     count: () => ({ sockets, users: byUser.size }),
+    perUser: () => [...byUser].map(([userId, set]) => ({ user_id: userId, sockets: set.size })).sort((a, b) => b.sockets - a.sockets || a.user_id.localeCompare(b.user_id)),
     closeAll(code, reason) {
       for (const set of byUser.values()) for (const socket of set) socket.close(code, reason);
       byUser.clear();
