@@ -7,6 +7,7 @@ import { produceCommand } from './produce.ts';
 import { topicsCommand } from './topics.ts';
 import { topologyCommand } from './topology.ts';
 import { dlqCommand } from './dlq.ts';
+import { lagCommand } from './lag.ts';
 
 const USAGE = `usage: tidings <command>
 
@@ -17,6 +18,7 @@ const USAGE = `usage: tidings <command>
   token <user> [role…]  print a JWT for a user (local development)
   produce <type> <user> publish a test event to notification.events
   dlq list|redrive <topic> …  list or redrive the dead letters of events, accepted, webhook or email
+  lag [--rounds N] [--interval MS]  consumer groups' offsets, lag and Burrow status
 `;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -58,6 +60,8 @@ async function dispatch(command: string | undefined, args: string[], config: Con
       return topologyCommand(config);
     case 'dlq':
       return dlqCommand(config, args);
+    case 'lag':
+      return lagCommand(config, args);
     default:
       console.error(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

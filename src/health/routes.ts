@@ -1,9 +1,14 @@
 /**
- * Health for operators: /health (every dependency), /health/live (the process
- * answers), /health/ready (started and not shutting down), and one route per
- * dependency. 200 when healthy, 503 otherwise, always with the details.
+ * Health for operators: /health (every dependency, in the Nexora seed's format),
+ * /health/live (the process answers), /health/ready (started and not shutting
+ * down), and one route per dependency. 200 when healthy, 503 otherwise, always
+ * with the details.
  */
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+
+/** The version of package.json, for GET /health. */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface Check {
   name: string;
@@ -57,10 +62,13 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
   app.get('/health', async (_request, reply) => {
     const results = await Promise.all(deps.checks.map(async (c) => [c.name, await runCheck(c)] as const));
     const healthy = results.every(([, r]) => r.healthy) && deps.isReady();
+    // The Nexora seed's format: status, timestamp, uptime (s), version, checks; and whether the process is ready.
     return reply.code(healthy ? 200 : 503).send({
       status: healthy ? 'healthy' : 'unhealthy',
+      timestamp: new Date().toISOString(),
+      uptime: Math.floor(process.uptime()),
+      version: VERSION,
       ready: deps.isReady(),
-      time: new Date().toISOString(),
       checks: Object.fromEntries(results),
     });
   });

@@ -1,0 +1,273 @@
+/**
+ * Samples the consumer lag of every consumer group of this deployment every
+ * interval and grades each partition over its last samples (lag-rules.ts).
+ *
+ * The groups: each shared processor group of src/topology.ts, and every group
+ * the cluster lists whose id starts with `<prefix>tidings.` (each gateway
+ * instance's, and any other). Per group and round: its members and their
+ * assignments (DescribeGroups), its committed offsets (OffsetFetch, every topic
+ * it committed on), and the log-end offsets of those topics and of the topics
+ * its members are assigned. A failed round or group is recorded in the
+ * snapshot and the next round tries again; the process never stops for it.
+ *
+ * Lag is the log end less the committed offset, except at the tail of a topic
+ * written in transactions: the commit marker after a consumer's last record
+ * has an offset of its own, so a consumer that has read everything is one (or,
+ * after aborted transactions, more) behind the end forever. When a partition's
+ * end and committed offset both stood still since the previous round, the
+ * offset after its last data record is read once (read_committed) and, when
+ * the group has reached it, the lag is 0.
+ */
+import type { Kafka } from '../kafka/client.ts';
+import { lastDataPositions } from '../kafka/read-range.ts';
+import type { Logger } from '../logger.ts';
+import { PROCESSORS, groupId, type ProcessorName } from '../topology.ts';
+import { evaluateGroup, evaluatePartition, type GroupStatus, type LagSample, type PartitionStatus } from './lag-rules.ts';
+import { decodeAssignment } from './member-assignment.ts';
+
+type Admin = ReturnType<Kafka['admin']>;
+
+export interface LagMonitorOptions {
+  kafka: Kafka;
+  /** TIDINGS_TOPIC_PREFIX */
+  prefix: string;
+  /** ms between two rounds */
+  intervalMs: number;
+  /** samples kept and graded per partition */
+  window: number;
+  log: Logger;
+  clock?: () => number;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  status: PartitionStatus;
+  /** share of the window filled, 0 to 1 */
+  complete: number;
+  /** null: the group has committed nothing here */
+  committed: string | null;
+  end: string;
+  lag: string | null;
+  /** the members assigned this partition */
+  owners: { memberId: string; clientId: string; host: string }[];
+  window: { at: string; offset: string; end: string; lag: string; members: number }[];
+}
+
+export interface GroupLag {
+  group: string;
+  /** the coordinator's group state: Stable, Empty, Dead (no such group) … */
+  state: string;
+  members: number;
+  status: GroupStatus;
+  totalLag: string;
+  maxLag: { topic: string; partition: number; lag: string; status: PartitionStatus } | null;
+  /** why this group's last sample failed, if it did */
+  error?: string;
+  partitions: PartitionLag[];
+}
+
+export interface LagSnapshot {
+  /** ISO time of the last round that completed; null before the first */
+  sampledAt: string | null;
+  intervalMs: number;
+  window: number;
+  /** why the last round failed, if it did */
+  error?: string;
+  groups: GroupLag[];
+}
+
+export interface LagMonitor {
+  /** samples every interval from now on (the first round at once) */
+  start(): void;
+  /** one round; resolves when it is done (a round already running is joined) */
+  sample(): Promise<void>;
+  snapshot(): LagSnapshot;
+  stop(): Promise<void>;
+}
+
+interface Member { memberId: string; clientId: string; host: string; assignment: Map<string, number[]> }
+
+interface GroupState {
+  state: string;
+  members: Member[];
+  error?: string;
+  partitions: Map<string, { topic: string; partition: number; committed: bigint | null; end: bigint; window: LagSample[] }>;
+}
+
+export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock = Date.now }: LagMonitorOptions): LagMonitor {
+  const groups = new Map<string, GroupState>();
+  /** `topic:partition` → the log end it was read at and the offset after its last data record there */
+  const dataEnds = new Map<string, { end: bigint; position: bigint }>();
+  const reading = new Map<string, Promise<void>>(); // topics whose data ends are being read
+  const shared = (Object.keys(PROCESSORS) as ProcessorName[]).filter((name) => PROCESSORS[name].group === 'shared').map((name) => groupId(name, prefix));
+  let admin: Admin | undefined;
+  let sampledAt: number | null = null;
+  let roundError: string | undefined;
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  async function connected(): Promise<Admin> {
+    if (!admin) {
+      const fresh = kafka.admin();
+      await fresh.connect();
+      admin = fresh;
+    }
+    return admin;
+  }
+
+  async function round(): Promise<void> {
+    try {
+      const client = await connected();
+      const listed = (await client.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(`${prefix}tidings.`));
+      const ids = [...new Set([...shared, ...listed])].sort();
+      const described = new Map((await client.describeGroups(ids)).groups.map((g) => [g.groupId, g]));
+      const ends = new Map<string, Promise<Map<number, { low: bigint; high: bigint }>>>();
+      const endsOf = (topic: string) => {
+        let found = ends.get(topic);
+        if (!found) {
+          found = client.fetchTopicOffsets(topic).then((ps) => new Map(ps.map((p) => [p.partition, { low: BigInt(p.low), high: BigInt(p.high) }])));
+          ends.set(topic, found);
+        }
+        return found;
+      };
+      const at = clock();
+      await Promise.all(ids.map(async (id) => {
+        const state: GroupState = groups.get(id) ?? { state: 'Unknown', members: [], partitions: new Map() };
+        groups.set(id, state);
+        try {
+          const description = described.get(id);
+          const members: Member[] = (description?.members ?? []).map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignment: decodeAssignment(m.memberAssignment) }));
+          const committed = await client.fetchOffsets({ groupId: id });
+          const topics = new Set([...committed.map((t) => t.topic), ...members.flatMap((m) => [...m.assignment.keys()])]);
+          const seen = new Set<string>();
+          for (const topic of [...topics].sort()) {
+            const assigned = members.filter((m) => m.assignment.has(topic)).length;
+            for (const [partition, { low, high }] of await endsOf(topic)) {
+              const raw = committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset;
+              const offset = raw === undefined || BigInt(raw) < 0n ? null : BigInt(raw);
+              const key = `${topic}:${partition}`;
+              seen.add(key);
+              const previous = state.partitions.get(key);
+              const entry = previous ?? { topic, partition, committed: offset, end: high, window: [] };
+              if (offset !== null) {
+                const last = entry.window.at(-1);
+                const lag = lagOf(topic, partition, offset, low, high, last);
+                entry.window = [...entry.window, { at, offset, end: high, lag, members: assigned }].slice(-window);
+              }
+              entry.committed = offset;
+              entry.end = high;
+              state.partitions.set(key, entry);
+            }
+          }
+          for (const key of [...state.partitions.keys()]) if (!seen.has(key)) state.partitions.delete(key);
+          state.state = description?.state ?? 'Unknown';
+          state.members = members;
+          delete state.error;
+        } catch (err) {
+          state.error = (err as Error).message;
+          log.warn({ err, groupId: id }, 'consumer lag sample of a group failed');
+        }
+      }));
+      for (const id of [...groups.keys()]) if (!ids.includes(id)) groups.delete(id);
+      sampledAt = at;
+      roundError = undefined;
+    } catch (err) {
+      roundError = (err as Error).message;
+      log.warn({ err }, 'consumer lag sample failed');
+      const stale = admin;
+      admin = undefined;
+      await stale?.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** End less offset; 0 when the group stands at the topic's last data record (only transaction markers or aborted records after it). */
+  function lagOf(topic: string, partition: number, offset: bigint, low: bigint, high: bigint, last: LagSample | undefined): bigint {
+    const lag = high > offset ? high - offset : 0n;
+    if (lag === 0n || !last || last.end !== high || last.offset !== offset) return lag;
+    const data = dataEnds.get(`${topic}:${partition}`);
+    if (data?.end === high) return offset >= data.position ? 0n : lag;
+    readDataEnds(topic, [{ partition, low: String(low), high: String(high) }]);
+    return lag;
+  }
+
+  /** Reads in the background where the last data records of `topic`'s partitions are; later rounds use what it found. */
+  function readDataEnds(topic: string, partitions: { partition: number; low: string; high: string }[]): void {
+    if (reading.has(topic) || stopped) return;
+    reading.set(topic, lastDataPositions(kafka, topic, partitions)
+      .then((found) => {
+        for (const p of partitions) {
+          const position = found.get(p.partition);
+          if (position !== undefined) dataEnds.set(`${topic}:${p.partition}`, { end: BigInt(p.high), position });
+        }
+      })
+      .catch((err: unknown) => log.warn({ err, topic }, 'reading where the data records of a topic end failed'))
+      .finally(() => reading.delete(topic)));
+  }
+
+  function sample(): Promise<void> {
+    running ??= round().finally(() => { running = undefined; });
+    return running;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => { void sample().then(schedule); }, intervalMs);
+    timer.unref();
+  }
+
+  return {
+    start() {
+      void sample().then(schedule);
+    },
+    sample,
+    snapshot() {
+      return {
+        sampledAt: sampledAt === null ? null : new Date(sampledAt).toISOString(),
+        intervalMs,
+        window,
+        ...(roundError ? { error: roundError } : {}),
+        groups: [...groups].map(([id, state]) => groupLag(id, state, window)),
+      };
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      await Promise.all(reading.values());
+      await admin?.disconnect();
+      admin = undefined;
+    },
+  };
+}
+
+function groupLag(id: string, state: GroupState, size: number): GroupLag {
+  const partitions: PartitionLag[] = [...state.partitions.values()].map((p) => {
+    const { status, complete } = evaluatePartition(p.window, size);
+    const current = p.window.at(-1);
+    return {
+      topic: p.topic,
+      partition: p.partition,
+      status,
+      complete,
+      committed: p.committed === null ? null : String(p.committed),
+      end: String(p.end),
+      lag: p.committed === null || !current ? null : String(current.lag),
+      owners: state.members.filter((m) => m.assignment.get(p.topic)?.includes(p.partition)).map(({ memberId, clientId, host }) => ({ memberId, clientId, host })),
+      window: p.window.map((s) => ({ at: new Date(s.at).toISOString(), offset: String(s.offset), end: String(s.end), lag: String(s.lag), members: s.members })),
+    };
+  });
+  const lagged = partitions.filter((p) => p.lag !== null);
+  const max = lagged.reduce<PartitionLag | undefined>((a, p) => (!a || BigInt(p.lag!) > BigInt(a.lag!) ? p : a), undefined);
+  return {
+    group: id,
+    state: state.state,
+    members: state.members.length,
+    status: evaluateGroup(partitions.map((p) => p.status)),
+    totalLag: String(lagged.reduce((sum, p) => sum + BigInt(p.lag!), 0n)),
+    maxLag: max ? { topic: max.topic, partition: max.partition, lag: max.lag!, status: max.status } : null,
+    ...(state.error ? { error: state.error } : {}),
+    partitions,
+  };
+}
