@@ -15,17 +15,20 @@
  * has an offset of its own, so a consumer that has read everything is one (or,
  * after aborted transactions, more) behind the end forever. When a partition's
  * end and committed offset both stood still since the previous round, the
- * offset after its last data record is read once (read_committed) and, when
- * the group has reached it, the lag is 0.
+ * records between them are read once (read_committed, at most 64 offsets) and,
+ * when there are none (only markers or aborted records), the lag is 0.
  */
 import type { Kafka } from '../kafka/client.ts';
-import { lastDataPositions } from '../kafka/read-range.ts';
+import { readRanges, type OffsetRange } from '../kafka/read-range.ts';
 import type { Logger } from '../logger.ts';
 import { PROCESSORS, groupId, type ProcessorName } from '../topology.ts';
 import { evaluateGroup, evaluatePartition, type GroupStatus, type LagSample, type PartitionStatus } from './lag-rules.ts';
 import { decodeAssignment } from './member-assignment.ts';
 
 type Admin = ReturnType<Kafka['admin']>;
+
+/** offsets: the longest tail without data records looked for; a longer lag is taken as it is */
+const TAIL = 64n;
 
 export interface LagMonitorOptions {
   kafka: Kafka;
@@ -97,9 +100,11 @@ interface GroupState {
 
 export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock = Date.now }: LagMonitorOptions): LagMonitor {
   const groups = new Map<string, GroupState>();
-  /** `topic:partition` → the log end it was read at and the offset after its last data record there */
-  const dataEnds = new Map<string, { end: bigint; position: bigint }>();
-  const reading = new Map<string, Promise<void>>(); // topics whose data ends are being read
+  /** `topic:partition` → whether committed records lie between an offset and a log end, once read */
+  const ahead = new Map<string, { from: bigint; to: bigint; records: boolean }>();
+  /** tails to read after this round, per topic */
+  let tails = new Map<string, OffsetRange[]>();
+  const reading = new Map<string, Promise<void>>(); // topics whose tails are being read
   const shared = (Object.keys(PROCESSORS) as ProcessorName[]).filter((name) => PROCESSORS[name].group === 'shared').map((name) => groupId(name, prefix));
   let admin: Admin | undefined;
   let sampledAt: number | null = null;
@@ -123,11 +128,11 @@ export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock
       const listed = (await client.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(`${prefix}tidings.`));
       const ids = [...new Set([...shared, ...listed])].sort();
       const described = new Map((await client.describeGroups(ids)).groups.map((g) => [g.groupId, g]));
-      const ends = new Map<string, Promise<Map<number, { low: bigint; high: bigint }>>>();
+      const ends = new Map<string, Promise<Map<number, bigint>>>();
       const endsOf = (topic: string) => {
         let found = ends.get(topic);
         if (!found) {
-          found = client.fetchTopicOffsets(topic).then((ps) => new Map(ps.map((p) => [p.partition, { low: BigInt(p.low), high: BigInt(p.high) }])));
+          found = client.fetchTopicOffsets(topic).then((ps) => new Map(ps.map((p) => [p.partition, BigInt(p.high)])));
           ends.set(topic, found);
         }
         return found;
@@ -144,7 +149,7 @@ export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock
           const seen = new Set<string>();
           for (const topic of [...topics].sort()) {
             const assigned = members.filter((m) => m.assignment.has(topic)).length;
-            for (const [partition, { low, high }] of await endsOf(topic)) {
+            for (const [partition, high] of await endsOf(topic)) {
               const raw = committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset;
               const offset = raw === undefined || BigInt(raw) < 0n ? null : BigInt(raw);
               const key = `${topic}:${partition}`;
@@ -153,7 +158,7 @@ export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock
               const entry = previous ?? { topic, partition, committed: offset, end: high, window: [] };
               if (offset !== null) {
                 const last = entry.window.at(-1);
-                const lag = lagOf(topic, partition, offset, low, high, last);
+                const lag = lagOf(topic, partition, offset, high, last);
                 entry.window = [...entry.window, { at, offset, end: high, lag, members: assigned }].slice(-window);
               }
               entry.committed = offset;
@@ -171,6 +176,7 @@ export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock
         }
       }));
       for (const id of [...groups.keys()]) if (!ids.includes(id)) groups.delete(id);
+      readTails();
       sampledAt = at;
       roundError = undefined;
     } catch (err) {
@@ -182,28 +188,30 @@ export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock
     }
   }
 
-  /** End less offset; 0 when the group stands at the topic's last data record (only transaction markers or aborted records after it). */
-  function lagOf(topic: string, partition: number, offset: bigint, low: bigint, high: bigint, last: LagSample | undefined): bigint {
+  /** End less offset; 0 when only transaction markers or aborted records lie between them (read once, after the round). */
+  function lagOf(topic: string, partition: number, offset: bigint, high: bigint, last: LagSample | undefined): bigint {
     const lag = high > offset ? high - offset : 0n;
-    if (lag === 0n || !last || last.end !== high || last.offset !== offset) return lag;
-    const data = dataEnds.get(`${topic}:${partition}`);
-    if (data?.end === high) return offset >= data.position ? 0n : lag;
-    readDataEnds(topic, [{ partition, low: String(low), high: String(high) }]);
+    if (lag === 0n || lag > TAIL || !last || last.end !== high || last.offset !== offset) return lag;
+    const known = ahead.get(`${topic}:${partition}`);
+    if (known?.from === offset && known.to === high) return known.records ? lag : 0n;
+    tails.set(topic, [...(tails.get(topic) ?? []), { partition, from: offset, to: high }]);
     return lag;
   }
 
-  /** Reads in the background where the last data records of `topic`'s partitions are; later rounds use what it found. */
-  function readDataEnds(topic: string, partitions: { partition: number; low: string; high: string }[]): void {
-    if (reading.has(topic) || stopped) return;
-    reading.set(topic, lastDataPositions(kafka, topic, partitions)
-      .then((found) => {
-        for (const p of partitions) {
-          const position = found.get(p.partition);
-          if (position !== undefined) dataEnds.set(`${topic}:${p.partition}`, { end: BigInt(p.high), position });
-        }
-      })
-      .catch((err: unknown) => log.warn({ err, topic }, 'reading where the data records of a topic end failed'))
-      .finally(() => reading.delete(topic)));
+  /** Reads, in the background, whether committed records lie in the tails found this round; later rounds use what it found. */
+  function readTails(): void {
+    const found = tails;
+    tails = new Map();
+    for (const [topic, ranges] of found) {
+      if (reading.has(topic) || stopped) continue;
+      const withRecords = new Set<number>();
+      reading.set(topic, readRanges(kafka, topic, ranges, (record) => { withRecords.add(record.partition); })
+        .then(() => {
+          for (const r of ranges) ahead.set(`${topic}:${r.partition}`, { from: r.from, to: r.to, records: withRecords.has(r.partition) });
+        })
+        .catch((err: unknown) => log.warn({ err, topic }, 'reading the tail of a topic for its lag failed'))
+        .finally(() => reading.delete(topic)));
+    }
   }
 
   function sample(): Promise<void> {
