@@ -6,7 +6,7 @@
  * group. A status marked `*` was graded on a window that is not full yet (it
  * takes N ≥ 2 rounds to grade STOP, STALL and WARN).
  */
-import type { Config } from '../config.ts';
+import { tiersOf, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { resolveEndpoints } from './services.ts';
 import { createKafka } from '../kafka/client.ts';
@@ -61,7 +61,7 @@ export async function lagCommand(config: Config, args: string[]): Promise<number
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const kafka = createKafka({ brokers: (await resolveEndpoints(config)).kafkaBrokers, clientId: config.kafkaClientId, log });
   // The window is the rounds taken (2 at least: one sample says nothing of change).
-  const monitor = createLagMonitor({ kafka, prefix: config.topicPrefix, intervalMs: parsed.intervalMs, window: Math.max(2, parsed.rounds), log });
+  const monitor = createLagMonitor({ kafka, prefix: config.topicPrefix, tiers: tiersOf(config), intervalMs: parsed.intervalMs, window: Math.max(2, parsed.rounds), log });
   try {
     for (let round = 0; round < parsed.rounds; round++) {
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, parsed.intervalMs));

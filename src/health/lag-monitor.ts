@@ -21,6 +21,7 @@
 import type { Kafka } from '../kafka/client.ts';
 import { readRanges, type OffsetRange } from '../kafka/read-range.ts';
 import type { Logger } from '../logger.ts';
+import { TOPICS, tierTopics, topicNames, type TopicKey, type Tiers } from '../kafka/topics.ts';
 import { PROCESSORS, groupId, type ProcessorName } from '../topology.ts';
 import { evaluateGroup, evaluatePartition, type GroupStatus, type LagSample, type PartitionStatus } from './lag-rules.ts';
 import { decodeAssignment } from './member-assignment.ts';
@@ -34,6 +35,8 @@ export interface LagMonitorOptions {
   kafka: Kafka;
   /** TIDINGS_TOPIC_PREFIX */
   prefix: string;
+  /** the retry schedules' delays (config tiersOf): a retry tier's lane holds an offset until its head record is due */
+  tiers?: Tiers;
   /** ms between two rounds */
   intervalMs: number;
   /** samples kept and graded per partition */
@@ -98,7 +101,24 @@ interface GroupState {
   partitions: Map<string, { topic: string; partition: number; committed: bigint | null; end: bigint; window: LagSample[] }>;
 }
 
-export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock = Date.now }: LagMonitorOptions): LagMonitor {
+/**
+ * ms each retry tier's lane may hold an offset by design: twice the tier's
+ * delay (its ±20 % jitter, and a Retry-After up to the next tier of a
+ * doubling schedule), or the next tier's delay when that is longer.
+ */
+export function tierWaits(prefix: string, tiers: Tiers): Map<string, number> {
+  const names = topicNames(prefix);
+  const waits = new Map<string, number>();
+  for (const key of Object.keys(TOPICS) as TopicKey[]) {
+    if (!('tiered' in TOPICS[key])) continue;
+    const delays = [...new Set(tiers[key] ?? [])].sort((a, b) => a - b);
+    delays.forEach((ms, i) => waits.set(tierTopics(names, key, { [key]: [ms] })[0]!, Math.max(2 * ms, delays[i + 1] ?? 0)));
+  }
+  return waits;
+}
+
+export function createLagMonitor({ kafka, prefix, tiers = {}, intervalMs, window, log, clock = Date.now }: LagMonitorOptions): LagMonitor {
+  const waits = tierWaits(prefix, tiers);
   const groups = new Map<string, GroupState>();
   /** `topic:partition` → whether committed records lie between an offset and a log end, once read */
   const ahead = new Map<string, { from: bigint; to: bigint; records: boolean }>();
@@ -159,7 +179,8 @@ export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock
               if (offset !== null) {
                 const last = entry.window.at(-1);
                 const lag = lagOf(topic, partition, offset, high, last);
-                entry.window = [...entry.window, { at, offset, end: high, lag, members: assigned }].slice(-window);
+                const changedAt = last && last.offset === offset ? last.changedAt ?? last.at : at;
+                entry.window = [...entry.window, { at, offset, end: high, lag, members: assigned, changedAt }].slice(-window);
               }
               entry.committed = offset;
               entry.end = high;
@@ -236,7 +257,7 @@ export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock
         intervalMs,
         window,
         ...(roundError ? { error: roundError } : {}),
-        groups: [...groups].map(([id, state]) => groupLag(id, state, window)),
+        groups: [...groups].map(([id, state]) => groupLag(id, state, window, waits)),
       };
     },
     async stop() {
@@ -250,9 +271,9 @@ export function createLagMonitor({ kafka, prefix, intervalMs, window, log, clock
   };
 }
 
-function groupLag(id: string, state: GroupState, size: number): GroupLag {
+function groupLag(id: string, state: GroupState, size: number, waits: ReadonlyMap<string, number>): GroupLag {
   const partitions: PartitionLag[] = [...state.partitions.values()].map((p) => {
-    const { status, complete } = evaluatePartition(p.window, size);
+    const { status, complete } = evaluatePartition(p.window, size, waits.get(p.topic) ?? 0);
     const current = p.window.at(-1);
     return {
       topic: p.topic,

@@ -20,6 +20,11 @@
  *   live member whose offset stood still for part of the window only is judged
  *   by the lag rule (WARN or OK) until the window holds no change.
  *
+ * One addition: a consumer that holds an offset by design (a retry tier's
+ * lane waits for its head record's due time) is given `waitMs`: STOP and STALL
+ * are judged only once the committed offset stood still for longer than that
+ * (since `changedAt`, which may lie before the window).
+ *
  * In Burrow's order, each rule skipping the rest when it holds:
  *
  * 1. lag now 0, or 0 in any sample of the window: OK;
@@ -28,6 +33,7 @@
  *    window of samples taken at start would read as an unchanged offset);
  * 4. no members and no commit for longer than the window's commits span: STOP;
  * 5. members and the offset unchanged across the window: STALL;
+ *    (4 and 5 only when the offset stood still for longer than waitMs)
  * 6. lag never decreased from one sample to the next: WARN;
  * 7. else OK.
  *
@@ -50,6 +56,8 @@ export interface LagSample {
   lag: bigint;
   /** live members of the group assigned this partition's topic */
   members: number;
+  /** ms since the epoch: when the committed offset was first seen at this value (default: the window's first sample) */
+  changedAt?: number;
 }
 
 export interface PartitionEvaluation {
@@ -64,21 +72,23 @@ const SEVERITY: readonly PartitionStatus[] = ['OK', 'WARN', 'STOP', 'STALL', 'RE
 /**
  * The status of a partition from its last samples, oldest first.
  * @param size the window's length: samples needed before STOP, STALL and WARN are judged
+ * @param waitMs ms the consumer may hold an offset by design before STOP or STALL
  */
-export function evaluatePartition(window: readonly LagSample[], size: number): PartitionEvaluation {
+export function evaluatePartition(window: readonly LagSample[], size: number, waitMs = 0): PartitionEvaluation {
   const complete = Math.min(1, window.length / size);
-  const status = statusOf(window, size);
+  const status = statusOf(window, size, waitMs);
   return { status, complete };
 }
 
-function statusOf(window: readonly LagSample[], size: number): PartitionStatus {
+function statusOf(window: readonly LagSample[], size: number, waitMs: number): PartitionStatus {
   const current = window.at(-1);
   if (!current || current.lag <= 0n || window.some((s) => s.lag <= 0n)) return 'OK';
   if (window.some((s, i) => i > 0 && s.offset < window[i - 1]!.offset)) return 'REWIND';
   if (window.length < size) return 'OK';
   const commits = window.filter((s, i) => i > 0 && s.offset !== window[i - 1]!.offset).map((s) => s.at);
-  if (current.members === 0 && stopped(commits, current.at)) return 'STOP';
-  if (current.members > 0 && commits.length === 0) return 'STALL';
+  const waited = current.at - (current.changedAt ?? window[0]!.at) > waitMs;
+  if (waited && current.members === 0 && stopped(commits, current.at)) return 'STOP';
+  if (waited && current.members > 0 && commits.length === 0) return 'STALL';
   if (window.every((s, i) => i === 0 || s.lag >= window[i - 1]!.lag)) return 'WARN';
   return 'OK';
 }

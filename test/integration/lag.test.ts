@@ -16,6 +16,7 @@ import { createLagMonitor, type GroupLag, type LagMonitor } from '../../src/heal
 import { kafkaCheck, kafkaDetailedRoutes } from '../../src/health/kafka-check.ts';
 import { healthRoutes } from '../../src/health/routes.ts';
 import { groupId } from '../../src/topology.ts';
+import { tiersOf } from '../../src/config.ts';
 import { lagTable } from '../../src/cli/lag.ts';
 import { callApi, isolatedSettings, startWith, waitFor, waitUntilProcessed, type Harness } from './harness.ts';
 import { runTidings } from './tidings-process.ts';
@@ -37,7 +38,7 @@ describe('consumer lag graded like Burrow', () => {
     h = await startWith(settings);
     const log = createLogger('error');
     const kafka = createKafka({ brokers: h.endpoints.kafkaBrokers, clientId: 'lag-test', log });
-    lag = createLagMonitor({ kafka, prefix: h.config.topicPrefix, intervalMs: 100, window: 5, log });
+    lag = createLagMonitor({ kafka, prefix: h.config.topicPrefix, tiers: tiersOf(h.config), intervalMs: 100, window: 5, log });
     lag.start();
     app = Fastify();
     await app.register(healthRoutes, { checks: [kafkaCheck({ kafka, lag })], isReady: () => true });

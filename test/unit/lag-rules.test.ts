@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateGroup, evaluatePartition, worse, type LagSample, type PartitionStatus } from '../../src/health/lag-rules.ts';
+import { tierWaits } from '../../src/health/lag-monitor.ts';
 
 const SIZE = 5;
 const INTERVAL = 1_000; // ms
@@ -42,6 +43,14 @@ describe('evaluatePartition (Burrow rules over sampled windows)', () => {
     expect(evaluatePartition(windowOf(offsets, ends, members), SIZE).status).toBe(expected);
   });
 
+  it('given a retry lane holding its offset for less than its wait, when evaluated, then not STALL or STOP until the wait has passed', () => {
+    const waiting = windowOf([7, 7, 7, 7, 7], [9, 9, 9, 9, 9]).map((s) => ({ ...s, changedAt: s.at - 4 * INTERVAL - 500 }));
+    expect(evaluatePartition(waiting, SIZE, 10 * INTERVAL).status).toBe('WARN');
+    expect(evaluatePartition(waiting, SIZE, 2 * INTERVAL).status).toBe('STALL');
+    expect(evaluatePartition(waiting.map((s) => ({ ...s, members: 0 })), SIZE, 10 * INTERVAL).status).toBe('WARN');
+    expect(evaluatePartition(waiting.map((s) => ({ ...s, members: 0 })), SIZE, 2 * INTERVAL).status).toBe('STOP');
+  });
+
   it('given a rewind in a window not yet full, when evaluated, then REWIND (seen directly)', () => {
     const window = windowOf([10, 4], [30, 31]);
     expect(evaluatePartition(window, SIZE)).toEqual({ status: 'REWIND', complete: 0.4 });
@@ -79,5 +88,17 @@ describe('evaluateGroup', () => {
     expect(worse('WARN', 'OK')).toBe('WARN');
     expect(worse('STOP', 'STALL')).toBe('STALL');
     expect(worse('REWIND', 'STOP')).toBe('REWIND');
+  });
+});
+
+describe('tierWaits', () => {
+  it('given the retry schedules, when asked, then each tier topic may wait twice its delay, or until the next tier when that is longer', () => {
+    const waits = tierWaits('p.', { deliveryWebhookRetry: [1_000, 2_000, 2_000, 60_000], deliveryEmailRetry: [4_000] });
+    expect(Object.fromEntries(waits)).toEqual({
+      'p.notification.delivery.webhook.retry.1s': 2_000,
+      'p.notification.delivery.webhook.retry.2s': 60_000,
+      'p.notification.delivery.webhook.retry.1m': 120_000,
+      'p.notification.delivery.email.retry.4s': 8_000,
+    });
   });
 });
