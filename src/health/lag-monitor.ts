@@ -120,8 +120,9 @@ export function tierWaits(prefix: string, tiers: Tiers): Map<string, number> {
 export function createLagMonitor({ kafka, prefix, tiers = {}, intervalMs, window, log, clock = Date.now }: LagMonitorOptions): LagMonitor {
   const waits = tierWaits(prefix, tiers);
   const groups = new Map<string, GroupState>();
-  /** `topic:partition` → whether committed records lie between an offset and a log end, once read */
-  const ahead = new Map<string, { from: bigint; to: bigint; records: boolean }>();
+  /** `topic:partition:from:to` → whether committed records lie in that range, once read; kept while a round asks */
+  let ahead = new Map<string, boolean>();
+  let kept = new Set<string>(); // keys asked for, or read, since the last round
   /** tails to read after this round, per topic */
   let tails = new Map<string, OffsetRange[]>();
   const reading = new Map<string, Promise<void>>(); // topics whose tails are being read
@@ -213,14 +214,23 @@ export function createLagMonitor({ kafka, prefix, tiers = {}, intervalMs, window
   function lagOf(topic: string, partition: number, offset: bigint, high: bigint, last: LagSample | undefined): bigint {
     const lag = high > offset ? high - offset : 0n;
     if (lag === 0n || lag > TAIL || !last || last.end !== high || last.offset !== offset) return lag;
-    const known = ahead.get(`${topic}:${partition}`);
-    if (known?.from === offset && known.to === high) return known.records ? lag : 0n;
-    tails.set(topic, [...(tails.get(topic) ?? []), { partition, from: offset, to: high }]);
+    const key = `${topic}:${partition}:${offset}:${high}`;
+    const records = ahead.get(key);
+    if (records !== undefined) {
+      kept.add(key);
+      return records ? lag : 0n;
+    }
+    // One range per partition a read: another group's waits for the next round.
+    const ranges = tails.get(topic) ?? [];
+    if (!ranges.some((r) => r.partition === partition)) tails.set(topic, [...ranges, { partition, from: offset, to: high }]);
     return lag;
   }
 
   /** Reads, in the background, whether committed records lie in the tails found this round; later rounds use what it found. */
   function readTails(): void {
+    // What no round asked for any more is forgotten.
+    ahead = new Map([...ahead].filter(([key]) => kept.has(key)));
+    kept = new Set();
     const found = tails;
     tails = new Map();
     for (const [topic, ranges] of found) {
@@ -228,7 +238,11 @@ export function createLagMonitor({ kafka, prefix, tiers = {}, intervalMs, window
       const withRecords = new Set<number>();
       reading.set(topic, readRanges(kafka, topic, ranges, (record) => { withRecords.add(record.partition); })
         .then(() => {
-          for (const r of ranges) ahead.set(`${topic}:${r.partition}`, { from: r.from, to: r.to, records: withRecords.has(r.partition) });
+          for (const r of ranges) {
+            const key = `${topic}:${r.partition}:${r.from}:${r.to}`;
+            ahead.set(key, withRecords.has(r.partition));
+            kept.add(key);
+          }
         })
         .catch((err: unknown) => log.warn({ err, topic }, 'reading the tail of a topic for its lag failed'))
         .finally(() => reading.delete(topic)));
