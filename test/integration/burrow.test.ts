@@ -2,7 +2,10 @@
  * Issue 11's proof, Burrow's side: LinkedIn's Burrow (Debian's package,
  * installed when missing) grades four consumer groups on the local broker —
  * healthy, lagging but progressing, stopped while records keep arriving,
- * stalled on one partition — and the test holds what Burrow answers.
+ * stalled on one partition — and the test holds what Burrow answers. Then
+ * Tidings' lag monitor (src/health/lag-monitor.ts), sampling the same groups
+ * every second over a window as long as Burrow's, must grade each group and
+ * each partition Burrow reports as Burrow does.
  * Windows are short (test/integration/burrow.ts, FAST_BURROW): the run takes
  * about as long as Burrow needs to see a stopped consumer as stopped.
  */
@@ -10,6 +13,12 @@ import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { waitFor } from './harness.ts';
+import { createKafka } from '../../src/kafka/client.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createLagMonitor, type GroupLag, type LagMonitor } from '../../src/health/lag-monitor.ts';
+import { kafkaCheck } from '../../src/health/kafka-check.ts';
+import { Unhealthy } from '../../src/health/routes.ts';
+import type { Kafka as TidingsKafka } from '../../src/kafka/client.ts';
 import { startBurrow, FAST_BURROW, type Burrow, type BurrowGroupStatus } from './burrow.ts';
 import { SCENARIOS, createScenarioTopic, scenarioKafka, startFeed, startScenario, type Feed, type Scenario, type ScenarioName } from './lag-scenarios.ts';
 
@@ -21,6 +30,10 @@ const FEED_MS = 50;
 const COMMIT_MS = 2_000;
 /** the lagging group spends this long on each record: 4 records/s per partition against 20 produced */
 const LAGGING_MS_PER_RECORD = 250;
+/** the lag monitor samples as often as Burrow fetches log-end offsets, and keeps as many samples as Burrow keeps commits */
+const MONITOR_INTERVAL_MS = FAST_BURROW.offsetRefreshS * 1_000;
+/** consecutive rounds of the monitor that must agree with Burrow */
+const AGREEING_ROUNDS = 3;
 /** long enough for a full window (intervals × COMMIT_MS) and, for the stopped group, as long again */
 const SETTLE_MS = 45_000;
 
@@ -30,6 +43,8 @@ describe('Burrow grades the lag scenarios', () => {
   let kafka: Kafka;
   let burrow: Burrow;
   let feed: Feed;
+  let monitor: LagMonitor;
+  let monitorKafka: TidingsKafka;
   const scenarios = new Map<ScenarioName, Scenario>();
 
   beforeAll(async () => {
@@ -39,6 +54,10 @@ describe('Burrow grades the lag scenarios', () => {
     burrow = await startBurrow({ ...FAST_BURROW, brokers, groupWhitelist: `^${prefix.replaceAll('.', '\\.')}tidings\\.burrow-` });
     // Burrow drops commits of topics it has not listed yet.
     await waitFor(async () => ((await burrow.topicOffsets(topic))?.length === PARTITIONS ? true : undefined), `Burrow to list ${topic}`);
+    const log = createLogger('silent');
+    monitorKafka = createKafka({ brokers, clientId: 'burrow-comparison', log });
+    monitor = createLagMonitor({ kafka: monitorKafka, prefix, intervalMs: MONITOR_INTERVAL_MS, window: FAST_BURROW.intervals, log });
+    monitor.start();
     feed = await startFeed(kafka, topic, PARTITIONS, FEED_MS);
     for (const name of SCENARIOS) {
       scenarios.set(name, await startScenario(kafka, name, {
@@ -50,6 +69,7 @@ describe('Burrow grades the lag scenarios', () => {
   afterAll(async () => {
     await Promise.all([...scenarios.values()].map((s) => s.stop()));
     await feed?.stop();
+    await monitor?.stop();
     await burrow?.stop();
   });
 
@@ -70,20 +90,30 @@ describe('Burrow grades the lag scenarios', () => {
 
   const partitionStatuses = (s: BurrowGroupStatus) => Object.fromEntries(s.partitions.map((p) => [p.partition, p.status]));
 
-  it('grades healthy OK, lagging WARN, stopped ERR (STOP), stalled ERR (STALL on one partition)', async () => {
-    const graded = await Promise.all([
+  const monitorSays = (name: ScenarioName): GroupLag | undefined => monitor.snapshot().groups.find((g) => g.group === scenario(name).group);
+  const monitorWindowFull = (g: GroupLag | undefined) => g !== undefined && g.partitions.length === PARTITIONS && g.partitions.every((p) => p.complete === 1);
+
+  /** Burrow's grading of the four groups once settled; the stopped group leaves once Burrow and the monitor each hold a full window of its commits. */
+  let settled: Promise<Record<ScenarioName, BurrowGroupStatus>> | undefined;
+  const settle = () => settled ??= (async () => {
+    const [healthy, lagging, stopped, stalled] = await Promise.all([
       burrowSays('healthy', (s) => s.status === 'OK'),
       burrowSays('lagging', (s) => s.status === 'WARN'),
       (async () => {
-        // Stopped: commits until Burrow holds a full window of them, then leaves while the feed goes on.
         await burrowSays('stopped', (s) => s.status === 'OK');
+        await waitFor(() => (monitorWindowFull(monitorSays('stopped')) ? true : undefined), 'a full window of the stopped group in the lag monitor');
         await scenario('stopped').halt();
         return burrowSays('stopped', (s) => s.status !== 'OK');
       })(),
       burrowSays('stalled', (s) => s.status !== 'OK'),
     ]);
-    const [healthy, lagging, stopped, stalled] = graded as [BurrowGroupStatus, BurrowGroupStatus, BurrowGroupStatus, BurrowGroupStatus];
+    return { healthy, lagging, stopped, stalled };
+  })();
 
+  it('grades healthy OK, lagging WARN, stopped ERR (STOP), stalled ERR (STALL on one partition)', async () => {
+    const { healthy, lagging, stopped, stalled } = await settle();
+
+    expect(healthy.status).toBe('OK');
     expect(partitionStatuses(healthy)).toEqual({ 0: 'OK', 1: 'OK' });
 
     expect(lagging.status).toBe('WARN');
@@ -104,5 +134,52 @@ describe('Burrow grades the lag scenarios', () => {
     // `/status` lists only the partitions that are not OK.
     const brief = await burrow.status(scenario('stalled').group);
     expect(brief?.partitions.map((p) => [p.partition, p.status])).toEqual([[STALLED_PARTITION, 'STALL']]);
+  }, 120_000);
+
+  /**
+   * The monitor's group status and its status of every partition Burrow
+   * reports, next to Burrow's answer of the same moment, for
+   * AGREEING_ROUNDS rounds of the monitor in a row.
+   */
+  async function bothSay(name: ScenarioName): Promise<{ burrow: string; monitor: string }> {
+    const group = scenario(name).group;
+    let agreeing = 0;
+    let lastRound: string | null = null;
+    let last = { burrow: '', monitor: '' };
+    try {
+      return await waitFor(async () => {
+        const m = monitorSays(name);
+        if (!m || m.error || !monitorWindowFull(m) || monitor.snapshot().sampledAt === lastRound) return undefined;
+        lastRound = monitor.snapshot().sampledAt;
+        const b = (await burrow.lag(group))!;
+        const grading = (status: string, partitions: { topic: string; partition: number; status: string }[]) =>
+          `${status} ${b.partitions.map((bp) => `${bp.partition}:${partitions.find((p) => p.topic === bp.topic && p.partition === bp.partition)?.status ?? 'missing'}`).join(' ')}`;
+        last = { burrow: grading(b.status, b.partitions), monitor: grading(m.status, m.partitions) };
+        agreeing = last.burrow === last.monitor && b.complete === 1 ? agreeing + 1 : 0;
+        return agreeing >= AGREEING_ROUNDS ? last : undefined;
+      }, `the lag monitor to grade ${name} as Burrow does`, SETTLE_MS);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last: Burrow ${last.burrow}, monitor ${last.monitor}: ${JSON.stringify(monitorSays(name))}`);
+    }
+  }
+
+  it('Tidings\' lag monitor grades each group and partition as Burrow does', async () => {
+    await settle();
+    const both = await Promise.all(SCENARIOS.map(async (name) => [name, await bothSay(name)] as const));
+    for (const [, { burrow: b, monitor: m }] of both) expect(m).toBe(b);
+    expect(Object.fromEntries(both.map(([name, g]) => [name, g.monitor]))).toEqual({
+      healthy: 'OK 0:OK 1:OK',
+      lagging: 'WARN 0:WARN 1:WARN',
+      stopped: 'ERR 0:STOP 1:STOP',
+      stalled: `ERR 0:OK ${STALLED_PARTITION}:STALL`,
+    });
+
+    // The `kafka` health check (/health/kafka) answers from the same monitor: unhealthy, with each group's status.
+    const failure = await kafkaCheck({ kafka: monitorKafka, lag: monitor }).run().then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(Unhealthy);
+    const groups = (failure as Unhealthy).details.groups as Record<string, { status: string }>;
+    expect(Object.fromEntries(SCENARIOS.map((name) => [name, groups[scenario(name).group]?.status]))).toEqual({ healthy: 'OK', lagging: 'WARN', stopped: 'ERR', stalled: 'ERR' });
+    expect((failure as Unhealthy).message).toContain(scenario('stopped').group);
+    expect((failure as Unhealthy).message).toContain(scenario('stalled').group);
   }, 120_000);
 });
