@@ -108,7 +108,7 @@ export async function startScenario(kafka: Kafka, name: ScenarioName, options: S
   /** the next offset to read, per partition: what a commit names */
   const next = new Map<number, bigint>();
   let frozenAt: bigint | undefined;
-  const msPerRecord = lagging ? options.msPerRecord ?? 250 : 0;
+  const msPerRecord = lagging ? options.msPerRecord ?? 500 : 0;
 
   await consumer.connect();
   await consumer.subscribe({ topic: options.topic, fromBeginning: true });
