@@ -2,9 +2,11 @@
  * What the process benchmarks share: isolated settings on the local stack (own
  * topic prefix, groups, transactional ids, database and port), a Tidings child
  * process (`node --import tsx src/main.ts start`) that is always killed when the
- * benchmark ends, and bounded waits.
+ * benchmark ends, bounded waits, and the delivery benchmarks' publishing and
+ * latency figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Consumer, Producer } from 'kafkajs';
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.ts';
@@ -13,6 +15,12 @@ import { ensureDatabase } from '../src/db/pool.ts';
 import { freePort } from '../src/stack/process.ts';
 import { removeRuns } from '../src/stack/remove-runs.ts';
 import { topicNames, type TopicNames } from '../src/kafka/topics.ts';
+import { endOffsets, withAdmin, type Kafka } from '../src/kafka/client.ts';
+import type { Codec } from '../src/kafka/codec.ts';
+import type { TopicName } from '../src/kafka/topics.ts';
+import { eventKey, type NotificationEvent } from '../src/model/notification.ts';
+import type { DeliveryCommand } from '../src/model/routing.ts';
+import { groupId } from '../src/topology.ts';
 
 export interface ChildSettings {
   id: string;
@@ -180,6 +188,15 @@ export function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
+/** Arrivals per second from the first (performance.now() or ms) to the last of `n`; NaN for fewer than two. */
+export const perSecond = (n: number, first: number, last: number): number => (n > 1 ? ((n - 1) / (last - first)) * 1_000 : Number.NaN);
+
+/** Math.min and Math.max without spreading (100,000 arguments overflow the stack); Infinity and -Infinity when empty. */
+export const lowest = (values: Iterable<number>): number => { let m = Infinity; for (const v of values) if (v < m) m = v; return m; };
+export const highest = (values: Iterable<number>): number => { let m = -Infinity; for (const v of values) if (v > m) m = v; return m; };
+
+export const count = (value: number): string => (Number.isNaN(value) ? '-' : Math.round(value).toLocaleString('en'));
+
 export const ms = (value: number): string => (Number.isNaN(value) ? '-' : `${Math.round(value).toLocaleString('en')} ms`);
 
 function lineBuffer(keep = 100) {
@@ -194,4 +211,120 @@ function lineBuffer(keep = 100) {
     },
     last: (n: number) => [...lines, ...(partial ? [partial] : [])].slice(-n),
   };
+}
+
+/** Waits until the router's group has committed past every record of `topic` (its table of that topic is loaded). */
+export async function waitRouterConsumed(kafka: Kafka, settings: ChildSettings, topic: string): Promise<void> {
+  const group = groupId('router', settings.prefix);
+  await withAdmin(kafka, (admin) => waitFor(async () => {
+    const ends = await endOffsets(kafka, topic);
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    return ends.every((e) => BigInt(e.offset) === 0n || (at.get(e.partition) ?? -1n) >= BigInt(e.offset)) ? true : undefined;
+  }, `the router to consume ${topic}`, 60_000, 100));
+}
+
+export interface Outgoing { id: string; key: string; value: Buffer }
+
+/** `events` encoded for notification.events, each under its source id and keyed as Tidings keys it. */
+export async function encodeEvents(codec: Codec, topic: TopicName<'events'>, events: NotificationEvent[]): Promise<Outgoing[]> {
+  const out: Outgoing[] = [];
+  for (const e of events) out.push({ id: e.source_id, key: eventKey(e), value: await codec.encode(topic, e) });
+  return out;
+}
+
+/**
+ * The warm-up before a measurement (connections opened, every partition
+ * used): publishes `events` at once and waits, up to 60 s, until `arrived()`
+ * has grown by as many. Returns "warm-up: <n> of <m> <what> in <ms>".
+ */
+export async function warmUp(producer: Producer, codec: Codec, topic: TopicName<'events'>, events: NotificationEvent[], arrived: () => number, child: TidingsChild, what: string): Promise<string> {
+  const before = arrived();
+  const started = performance.now();
+  const messages = await encodeEvents(codec, topic, events);
+  await producer.send({ topic, acks: -1, messages: messages.map(({ key, value }) => ({ key, value })) });
+  await waitFor(() => (arrived() - before >= events.length || child.exit ? true : undefined), `the warm-up ${what}`, 60_000).catch(() => {});
+  return `warm-up: ${arrived() - before} of ${events.length} ${what} in ${ms(performance.now() - started)}`;
+}
+
+const CHUNK_EVERY = 50; // ms between two sends at a set rate
+const FLAT_OUT_CHUNK = 500; // records per send at rate 0
+
+/**
+ * Publishes `messages` to `topic` at `rate` per second, one send every 50 ms
+ * (0: sends of 500 as fast as the producer takes them); `sent` gets each
+ * message's id with performance.now() and Date.now() just before its send.
+ * Returns the ms publishing took.
+ */
+export async function publishAtRate(producer: Producer, topic: string, messages: Outgoing[], rate: number, sent: (id: string, now: number, wall: number) => void): Promise<number> {
+  const started = performance.now();
+  const perChunk = rate > 0 ? Math.max(1, Math.round((rate * CHUNK_EVERY) / 1_000)) : FLAT_OUT_CHUNK;
+  for (let i = 0; i < messages.length; i += perChunk) {
+    if (rate > 0) await sleepUntil(started + (i / rate) * 1_000);
+    const chunk = messages.slice(i, i + perChunk);
+    const now = performance.now();
+    const wall = Date.now();
+    for (const m of chunk) sent(m.id, now, wall);
+    await producer.send({ topic, acks: -1, messages: chunk.map(({ key, value }) => ({ key, value })) });
+  }
+  return performance.now() - started;
+}
+
+/** "published 20,000 in 1,234 ms (16,207/s, flat out)" */
+export function publishedLine(events: number, took: number, rate: number): string {
+  return `published ${count(events)} in ${ms(took)} (${count((events / took) * 1_000)}/s${rate > 0 ? `, target ${count(rate)}/s` : ', flat out'})`;
+}
+
+/** Waits until `arrived()` reaches `total`, the child exits, or `stallMs` pass without a new arrival. */
+export async function waitArrivals(arrived: () => number, total: number, child: TidingsChild, stallMs: number): Promise<void> {
+  let seen = 0;
+  let progressAt = performance.now();
+  while (arrived() < total && !child.exit && performance.now() - progressAt < stallMs) {
+    if (arrived() > seen) { seen = arrived(); progressAt = performance.now(); }
+    await sleep(100);
+  }
+}
+
+/**
+ * A consumer of the delivery commands on `topic`, read uncommitted: when the
+ * router wrote each command that `keep` takes (CreateTime, ms), by its
+ * notification's source id.
+ */
+export async function tapCommands(kafka: Kafka, codec: Codec, settings: ChildSettings, topic: string, keep: (command: DeliveryCommand) => boolean): Promise<{ consumer: Consumer; at: Map<string, number> }> {
+  const at = new Map<string, number>();
+  const consumer = kafka.consumer({ groupId: `bench-tap-${settings.id}-${topic}`, readUncommitted: true });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const command = await codec.decode('DeliveryCommand', message.value);
+      if (keep(command)) at.set(command.notification.source_id, Number(message.timestamp));
+    },
+  });
+  return { consumer, at };
+}
+
+/**
+ * Where the time went, from wall-clock times (ms) by source id: publish →
+ * command (the router) → arrival (the sender), the rate the router wrote the
+ * commands at, and the highest latency by second of publishing.
+ */
+export function hopLines(sentWall: Map<string, number>, commandAt: Map<string, number>, arrivedAt: Map<string, number>, sender: string): string[] {
+  const split = (from: Map<string, number>, to: Map<string, number>) => [...sentWall.keys()].flatMap((id) => {
+    const a = from.get(id); const b = to.get(id); return a === undefined || b === undefined ? [] : [b - a];
+  });
+  const line = (name: string, xs: number[]) => `${name} p50 ${ms(quantile(xs, 0.5))} p99 ${ms(quantile(xs, 0.99))}`;
+  const commandTimes = [...sentWall.keys()].flatMap((id) => { const t = commandAt.get(id); return t === undefined ? [] : [t]; });
+  const commandRate = perSecond(commandTimes.length, lowest(commandTimes), highest(commandTimes));
+  const bySecond = new Map<number, number>();
+  const start = lowest(sentWall.values());
+  for (const [id, t0] of sentWall) {
+    const t = arrivedAt.get(id);
+    if (t !== undefined) { const sec = Math.floor((t0 - start) / 1_000); bySecond.set(sec, Math.max(bySecond.get(sec) ?? 0, t - t0)); }
+  }
+  return [
+    `by hop: ${line('publish → delivery command (router)', split(sentWall, commandAt))}; ${line(`command → delivery (${sender})`, split(commandAt, arrivedAt))}; `
+      + `router wrote the commands at ${count(commandRate)}/s`,
+    `max latency by second of publishing: ${[...bySecond].map(([s, v]) => `${s}:${v}`).join(' ')}`,
+  ];
 }

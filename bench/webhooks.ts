@@ -18,13 +18,15 @@ import type { AddressInfo } from 'node:net';
 import { createLogger } from '../src/logger.ts';
 import { loadConfig } from '../src/config.ts';
 import { createCodec, type Codec } from '../src/kafka/codec.ts';
-import { createKafka, createProducer, endOffsets, withAdmin, type Kafka } from '../src/kafka/client.ts';
-import { groupId } from '../src/topology.ts';
-import { eventKey, type NotificationEvent } from '../src/model/notification.ts';
+import { createKafka, createProducer } from '../src/kafka/client.ts';
+import type { NotificationEvent } from '../src/model/notification.ts';
 import { ENDPOINT_DEFAULTS, type WebhookEndpoint, type WebhookEndpoints } from '../src/model/routing.ts';
 import { createSecretBox, webhookSecretContext } from '../src/secret-box.ts';
 import { generateSecret } from '../src/api/webhooks.ts';
-import { childSettings, spawnTidings, waitReady, waitFor, sleep, sleepUntil, quantile, ms, describeExit, lastOutput, type ChildSettings } from './child.ts';
+import {
+  childSettings, spawnTidings, waitReady, waitRouterConsumed, encodeEvents, warmUp, publishAtRate, publishedLine, waitArrivals, tapCommands, hopLines,
+  quantile, perSecond, highest, ms, describeExit, lastOutput,
+} from './child.ts';
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
 const USERS = Number(process.argv[3] ?? 200);
@@ -33,8 +35,6 @@ const DEAD_SHARE = Number(process.argv[5] ?? 0.1); // of the users, run 2
 const INLINE_MS = process.argv[6]; // TIDINGS_WEBHOOK_INLINE_TIMEOUT_MS; unset: Tidings' default
 const HOST = '127.0.0.2'; // the only address Tidings may reach
 const PARTITIONS = 6;
-const CHUNK_EVERY = 50; // ms between two sends at a set rate
-const FLAT_OUT_CHUNK = 500; // events per send at rate 0
 const STALL = 30_000; // ms without a new delivery before giving up
 const GOALS = { deliveriesPerSecond: 2_000, p99Ratio: 1.2 };
 
@@ -57,18 +57,6 @@ async function startSink(onBody: ((body: string, headers: Record<string, string 
     server, url: `http://${HOST}:${port}`,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
-}
-
-/** Waits until the router's group has committed past every record of notification.webhooks (its endpoint table is loaded). */
-async function waitRouterHasEndpoints(kafka: Kafka, settings: ChildSettings): Promise<void> {
-  const topic = settings.topics.webhooks;
-  const group = groupId('router', settings.prefix);
-  await withAdmin(kafka, (admin) => waitFor(async () => {
-    const ends = await endOffsets(kafka, topic);
-    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-    return ends.every((e) => BigInt(e.offset) === 0n || (at.get(e.partition) ?? -1n) >= BigInt(e.offset)) ? true : undefined;
-  }, 'the router to consume notification.webhooks', 60_000, 100));
 }
 
 interface RunResult { delivered: number; rate: number; latencies: number[]; deadRequests: number; exitedEarly: boolean }
@@ -113,9 +101,7 @@ async function run(label: string, deadShare: number): Promise<RunResult> {
 
   const child = spawnTidings(settings);
   const producer = createProducer(kafka, {});
-  // When the router wrote each healthy delivery command (CreateTime, read uncommitted): splits the latency into pipeline and sender.
-  const commandAt = new Map<string, number>();
-  const tap = kafka.consumer({ groupId: `bench-webhooks-tap-${settings.id}`, readUncommitted: true });
+  let tap: Awaited<ReturnType<typeof tapCommands>> | undefined;
   try {
     await waitReady(child, settings.url).catch((err: Error) => { throw new Error(`${err.message}\n${lastOutput(child)}`); });
     console.log(`\n${label}: ${USERS} users, ${deadCount} of them with a dead endpoint as well; Tidings pid ${child.pid}, prefix ${settings.prefix}`);
@@ -125,14 +111,8 @@ async function run(label: string, deadShare: number): Promise<RunResult> {
       + `RETRY_SCHEDULE=${config.webhookRetrySchedule.map((d) => `${d}ms`).join(',')}`);
     await codec.register([{ topic: topics.events, schema: 'NotificationEvent' }, { topic: topics.webhooks, schema: 'WebhookEndpoints' }]);
     await producer.connect();
-    await tap.connect();
-    await tap.subscribe({ topics: [topics.deliveryWebhook], fromBeginning: true });
-    await tap.run({
-      eachMessage: async ({ message }) => {
-        const command = await codec.decode('DeliveryCommand', message.value);
-        if (command.webhook?.endpoint_id === 'main') commandAt.set(command.notification.source_id, Number(message.timestamp));
-      },
-    });
+    // When the router wrote each healthy delivery command: splits the latency into pipeline and sender.
+    tap = await tapCommands(kafka, codec, settings, topics.deliveryWebhook, (command) => command.webhook?.endpoint_id === 'main');
 
     // Endpoint sets straight to notification.webhooks (no save-time check).
     const endpoint = (user: string, id: string, url: string): WebhookEndpoint => ({
@@ -147,72 +127,28 @@ async function run(label: string, deadShare: number): Promise<RunResult> {
       sets.push({ key: user, value: await codec.encode(topics.webhooks, value) });
     }
     await producer.send({ topic: topics.webhooks, acks: -1, messages: sets });
-    await waitRouterHasEndpoints(kafka, settings);
+    await waitRouterConsumed(kafka, settings, topics.webhooks);
 
     const event = (user: string, sourceId: string): NotificationEvent => ({
       event_id: null, user_id: user, audience: null, type: 'job_completed', title: 'Build finished', message: 'All tasks finished',
       severity: 'info', data: null, action_url: null, source_type: 'bench', source_id: sourceId, occurred_at: Date.now(),
     });
-    // Warm-up: one event per user without a dead endpoint (connections opened, every partition used), reported apart.
-    {
-      const warm = users.filter((u) => !deadUsers.has(u));
-      const before = answered;
-      const started = performance.now();
-      const messages = await Promise.all(warm.map(async (u, i) => { const e = event(u, `${settings.id}-warm-${i}`); return { key: eventKey(e), value: await codec.encode(topics.events, e) }; }));
-      await producer.send({ topic: topics.events, acks: -1, messages });
-      await waitFor(() => (answered - before >= warm.length || child.exit ? true : undefined), 'the warm-up deliveries', 60_000).catch(() => {});
-      console.log(`  warm-up: ${answered - before} of ${warm.length} deliveries in ${ms(performance.now() - started)}`);
-    }
-
-    const messages: { id: string; key: string; value: Buffer }[] = [];
-    for (let i = 0; i < EVENTS; i++) {
-      const e = event(users[i % USERS]!, `${settings.id}-${i}`);
-      messages.push({ id: e.source_id, key: eventKey(e), value: await codec.encode(topics.events, e) });
-    }
-    const started = performance.now();
-    const perChunk = RATE > 0 ? Math.max(1, Math.round((RATE * CHUNK_EVERY) / 1_000)) : FLAT_OUT_CHUNK;
-    for (let i = 0; i < EVENTS; i += perChunk) {
-      if (RATE > 0) await sleepUntil(started + (i / RATE) * 1_000);
-      const chunk = messages.slice(i, i + perChunk);
-      const now = performance.now();
-      const wall = Date.now();
-      for (const m of chunk) { sentAt.set(m.id, now); sentWall.set(m.id, wall); }
-      await producer.send({ topic: topics.events, acks: -1, messages: chunk.map(({ key, value }) => ({ key, value })) });
-    }
-    const published = performance.now() - started;
-
-    let seen = 0;
-    let progressAt = performance.now();
-    while (latencies.length < EVENTS && !child.exit && performance.now() - progressAt < STALL) {
-      if (latencies.length > seen) { seen = latencies.length; progressAt = performance.now(); }
-      await sleep(100);
-    }
-    const rate = latencies.length > 1 ? ((latencies.length - 1) / (last - first)) * 1_000 : Number.NaN;
-    console.log(`  published ${EVENTS.toLocaleString('en')} in ${ms(published)} (${Math.round((EVENTS / published) * 1_000).toLocaleString('en')}/s${RATE > 0 ? `, target ${RATE.toLocaleString('en')}/s` : ', flat out'})`);
+    // Warm-up: one event per user without a dead endpoint, reported apart.
+    const warm = users.filter((u) => !deadUsers.has(u)).map((u, i) => event(u, `${settings.id}-warm-${i}`));
+    console.log(`  ${await warmUp(producer, codec, topics.events, warm, () => answered, child, 'deliveries')}`);
+    const messages = await encodeEvents(codec, topics.events, Array.from({ length: EVENTS }, (_, i) => event(users[i % USERS]!, `${settings.id}-${i}`)));
+    const published = await publishAtRate(producer, topics.events, messages, RATE, (id, now, wall) => { sentAt.set(id, now); sentWall.set(id, wall); });
+    await waitArrivals(() => latencies.length, EVENTS, child, STALL);
+    const rate = perSecond(latencies.length, first, last);
+    console.log(`  ${publishedLine(EVENTS, published, RATE)}`);
     console.log(`  healthy endpoints: ${latencies.length.toLocaleString('en')} of ${EVENTS.toLocaleString('en')} delivered, ${Math.round(rate).toLocaleString('en')} deliveries/s (first to last, ${ms(last - first)}); `
-      + `publish → delivery p50 ${ms(quantile(latencies, 0.5))}, p95 ${ms(quantile(latencies, 0.95))}, p99 ${ms(quantile(latencies, 0.99))}, max ${ms(latencies.length > 0 ? Math.max(...latencies) : Number.NaN)}`);
-    {
-      const split = (from: Map<string, number>, to: Map<string, number>) => [...sentWall.keys()].flatMap((id) => {
-        const a = from.get(id); const b = to.get(id); return a === undefined || b === undefined ? [] : [b - a];
-      });
-      const line = (name: string, xs: number[]) => `${name} p50 ${ms(quantile(xs, 0.5))} p99 ${ms(quantile(xs, 0.99))}`;
-      const commandTimes = [...sentWall.keys()].flatMap((id) => { const t = commandAt.get(id); return t === undefined ? [] : [t]; });
-      const commandRate = commandTimes.length > 1 ? ((commandTimes.length - 1) / (Math.max(...commandTimes) - Math.min(...commandTimes))) * 1_000 : Number.NaN;
-      console.log(`  by hop: ${line('publish → delivery command (router)', split(sentWall, commandAt))}; ${line('command → delivery (webhook sender)', split(commandAt, deliveredAt))}; `
-        + `router wrote the healthy commands at ${Math.round(commandRate).toLocaleString('en')}/s`);
-      const bySecond = new Map<number, number>();
-      const start = Math.min(...sentWall.values());
-      for (const [id, t0] of sentWall) {
-        const t = deliveredAt.get(id);
-        if (t !== undefined) { const sec = Math.floor((t0 - start) / 1_000); bySecond.set(sec, Math.max(bySecond.get(sec) ?? 0, t - t0)); }
-      }
-      console.log(`  max latency by second of publishing: ${[...bySecond].map(([s, v]) => `${s}:${v}`).join(' ')}`);
-    }
+      + `publish → delivery p50 ${ms(quantile(latencies, 0.5))}, p95 ${ms(quantile(latencies, 0.95))}, p99 ${ms(quantile(latencies, 0.99))}, max ${ms(latencies.length > 0 ? highest(latencies) : Number.NaN)}`);
+    for (const line of hopLines(sentWall, tap.at, deliveredAt, 'webhook sender')) console.log(`  ${line}`);
     if (deadCount > 0) console.log(`  dead endpoints: ${deadRequests.toLocaleString('en')} requests received (none answered)`);
     console.log(child.exit ? `  tidings: DIED (${describeExit(child)})\n${lastOutput(child)}` : '  tidings: stayed up');
     return { delivered: latencies.length, rate, latencies, deadRequests, exitedEarly: child.exit !== undefined };
   } finally {
-    await Promise.allSettled([tap.disconnect(), producer.disconnect()]);
+    await Promise.allSettled([tap?.consumer.disconnect(), producer.disconnect()]);
     await dead.close(); // open requests to the dead endpoint would otherwise hold up the child's shutdown
     await child.stop();
     await healthy.close();

@@ -1,0 +1,170 @@
+/**
+ * E-mail delivery throughput through the whole pipeline with the rate limits
+ * off (printed, not asserted). Tidings runs as its own process (roles ingest,
+ * api, dedupe, router, projector, email; TIDINGS_EMAIL_RATE_PER_SECOND=0,
+ * TIDINGS_EMAIL_RATE_PER_DAY=0) on the local stack, its SMTP_URL an
+ * `smtp-server` this process starts on 127.0.0.1 (no TLS, no login) that
+ * accepts every message. `users` users each have an address on
+ * notification.recipients; this process publishes `events` Avro events of
+ * type job_failed (e-mail on by default) round-robin over them to
+ * notification.events at `rate` per second (0: as fast as it can) and measures
+ * at the SMTP server: e-mails/s (first to last end of DATA), publish → end of
+ * DATA latency (the event's source id is in its title, so in the Subject),
+ * e-mails received against expected, and repeated Message-IDs. Only loopback
+ * is reached: the SMTP server listens on 127.0.0.1 and is Tidings' only
+ * transport. Usage:
+ *   npm run bench:email [-- <events> <users> <rate>]   (defaults 20000 200 0)
+ */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { createLogger } from '../src/logger.ts';
+import { loadConfig } from '../src/config.ts';
+import { createCodec } from '../src/kafka/codec.ts';
+import { createKafka, createProducer } from '../src/kafka/client.ts';
+import type { NotificationEvent } from '../src/model/notification.ts';
+import type { Recipient } from '../src/model/routing.ts';
+import {
+  childSettings, spawnTidings, waitReady, waitRouterConsumed, encodeEvents, warmUp, publishAtRate, publishedLine, waitArrivals, tapCommands, hopLines,
+  quantile, perSecond, highest, count, ms, describeExit, lastOutput,
+} from './child.ts';
+
+const EVENTS = Number(process.argv[2] ?? 20_000);
+const USERS = Number(process.argv[3] ?? 200);
+const RATE = Number(process.argv[4] ?? 0); // events/s; 0: as fast as the producer goes
+const HOST = '127.0.0.1'; // the SMTP server's address, Tidings' only transport
+const PARTITIONS = 6;
+const STALL = 30_000; // ms without a new e-mail before giving up
+const GOAL = 500; // e-mails/s
+const SOURCE_IN_SUBJECT = /Build (\S+) failed/;
+
+interface Smtp { url: string; connections(): number; close(): Promise<void> }
+
+/** The header fields of a message's head (up to the first empty line), unfolded, by lower-case name; the first of each. */
+function headerFields(head: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  const end = head.indexOf('\r\n\r\n');
+  for (const line of (end < 0 ? head : head.slice(0, end)).replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (colon > 0 && !fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+/** An SMTP server on 127.0.0.1 that accepts every message and hands its Subject and Message-ID to `onMail` at the end of DATA. */
+async function startSmtp(onMail: (subject: string, messageId: string) => void): Promise<Smtp> {
+  let connections = 0;
+  const server = new SMTPServer({
+    // Stopping drops the pooled connections after 200 ms instead of waiting 30 s for them.
+    authOptional: true, disabledCommands: ['STARTTLS'], logger: false, closeTimeout: 200,
+    onConnect(_session, callback) { connections += 1; callback(); },
+    onData(stream, _session, callback) {
+      // Only the head is kept; the body is read and dropped.
+      let head = '';
+      stream.on('data', (chunk: Buffer) => { if (!head.includes('\r\n\r\n')) head += chunk.toString('latin1'); });
+      stream.once('error', callback);
+      stream.once('end', () => {
+        const fields = headerFields(head);
+        onMail(fields.get('subject') ?? '', fields.get('message-id') ?? '');
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, HOST, () => resolve()); });
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://${HOST}:${port}`,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+// Publish time per source id; latency once its e-mail's DATA ends.
+const sentAt = new Map<string, number>();
+const sentWall = new Map<string, number>();
+const receivedAt = new Map<string, number>(); // wall ms
+const latencies: number[] = [];
+const messageIds = new Map<string, number>(); // Message-ID → e-mails that carried it, warm-up included
+let first = Number.NaN;
+let last = Number.NaN;
+let received = 0; // every e-mail, warm-up included
+let repeats = 0; // a second e-mail for a source id already received (whatever its Message-ID)
+let unmatched = 0; // e-mails whose Subject names no source id of this run
+const smtp = await startSmtp((subject, messageId) => {
+  const now = performance.now();
+  received += 1;
+  messageIds.set(messageId, (messageIds.get(messageId) ?? 0) + 1);
+  const id = SOURCE_IN_SUBJECT.exec(subject)?.[1];
+  if (id === undefined) { unmatched += 1; return; }
+  const at = sentAt.get(id);
+  if (at === undefined) return; // warm-up
+  if (receivedAt.has(id)) { repeats += 1; return; }
+  receivedAt.set(id, Date.now());
+  latencies.push(now - at);
+  if (Number.isNaN(first)) first = now;
+  last = now;
+});
+
+const settings = await childSettings({
+  TIDINGS_ROLES: 'ingest,api,dedupe,router,projector,email', TIDINGS_PARTITIONS: String(PARTITIONS),
+  TIDINGS_EMAIL_RATE_PER_SECOND: '0', TIDINGS_EMAIL_RATE_PER_DAY: '0', SMTP_URL: smtp.url,
+});
+const { topics, endpoints } = settings;
+const config = loadConfig(settings.env);
+const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'bench-email', log: createLogger('silent') });
+const codec = createCodec(endpoints.schemaRegistryUrl);
+const users = Array.from({ length: USERS }, (_, i) => `user-${i}`);
+const event = (user: string, sourceId: string): NotificationEvent => ({
+  event_id: null, user_id: user, audience: null, type: 'job_failed', title: `Build ${sourceId} failed`, message: 'Step 3 of 7 exited with code 1',
+  severity: 'error', data: null, action_url: null, source_type: 'bench', source_id: sourceId, occurred_at: Date.now(),
+});
+
+console.log(`bench:email: ${count(EVENTS)} events of type job_failed, ${USERS} users (events round-robin over them), rate ${RATE > 0 ? `${count(RATE)}/s` : 'flat out'}; SMTP server ${smtp.url}`);
+const child = spawnTidings(settings);
+const producer = createProducer(kafka, {});
+let tap: Awaited<ReturnType<typeof tapCommands>> | undefined;
+let rate = Number.NaN;
+try {
+  await waitReady(child, settings.url).catch((err: Error) => { throw new Error(`${err.message}\n${lastOutput(child)}`); });
+  console.log(`  Tidings pid ${child.pid}, prefix ${settings.prefix}`);
+  console.log(`  settings: TIDINGS_ROLES=${config.roles.join(',')} TIDINGS_PARTITIONS=${config.partitions} SMTP_URL=${smtp.url} `
+    + `EMAIL_RATE_PER_SECOND=${config.emailRatePerSecond} EMAIL_RATE_PER_DAY=${config.emailRatePerDay} EMAIL_CIRCUIT_OPEN_MS=${config.emailCircuitOpenMs} `
+    + `EMAIL_RETRY_SCHEDULE=${config.emailRetrySchedule.map((d) => `${d}ms`).join(',')}`);
+  await codec.register([{ topic: topics.events, schema: 'NotificationEvent' }, { topic: topics.recipients, schema: 'Recipient' }]);
+  await producer.connect();
+  // When the router wrote each e-mail command (bulk lane: job_failed at severity error): splits the latency into pipeline and sender.
+  tap = await tapCommands(kafka, codec, settings, topics.deliveryEmail, () => true);
+
+  // Recipients straight to notification.recipients, as PUT /v1/recipients/{userId} would publish them.
+  const recipients = await Promise.all(users.map(async (user) => {
+    const value: Recipient = { user_id: user, email: `${user}@bench.example.test`, display_name: user, locale: 'en', time_zone: 'UTC', roles: [], topics: [], updated_at: Date.now() };
+    return { key: user, value: await codec.encode(topics.recipients, value) };
+  }));
+  await producer.send({ topic: topics.recipients, acks: -1, messages: recipients });
+  await waitRouterConsumed(kafka, settings, topics.recipients);
+
+  // Warm-up: one event per user, reported apart.
+  const warm = users.map((u, i) => event(u, `${settings.id}-warm-${i}`));
+  console.log(`  ${await warmUp(producer, codec, topics.events, warm, () => received, child, 'e-mails')}`);
+  const messages = await encodeEvents(codec, topics.events, Array.from({ length: EVENTS }, (_, i) => event(users[i % USERS]!, `${settings.id}-${i}`)));
+  const published = await publishAtRate(producer, topics.events, messages, RATE, (id, now, wall) => { sentAt.set(id, now); sentWall.set(id, wall); });
+  await waitArrivals(() => latencies.length, EVENTS, child, STALL);
+  rate = perSecond(latencies.length, first, last);
+  console.log(`  ${publishedLine(EVENTS, published, RATE)}`);
+  for (const line of hopLines(sentWall, tap.at, receivedAt, 'e-mail sender')) console.log(`  ${line}`);
+  console.log(`  SMTP connections opened: ${smtp.connections()}`);
+  console.log(child.exit ? `  tidings: DIED (${describeExit(child)})\n${lastOutput(child)}` : '  tidings: stayed up');
+} finally {
+  await Promise.allSettled([tap?.consumer.disconnect(), producer.disconnect()]);
+  await child.stop();
+  await smtp.close();
+  await settings.remove();
+}
+
+const duplicateIds = [...messageIds.values()].reduce((sum, n) => sum + n - 1, 0);
+console.log(`\nsummary (goal ≥ ${GOAL} e-mails/s):`);
+console.log(`  ${count(rate)} e-mails/s (first to last end of DATA, ${ms(last - first)})`);
+console.log(`  publish → end of DATA p50 ${ms(quantile(latencies, 0.5))}, p95 ${ms(quantile(latencies, 0.95))}, p99 ${ms(quantile(latencies, 0.99))}, max ${ms(latencies.length > 0 ? highest(latencies) : Number.NaN)}`);
+console.log(`  received ${count(latencies.length)} of ${count(EVENTS)} expected (${count(received)} e-mails in all with the warm-up's ${USERS}); `
+  + `duplicates: ${duplicateIds} by Message-ID, ${repeats} repeats by source id; ${unmatched} without a source id in the Subject`);
+console.log(`  goal ≥ ${GOAL} e-mails/s: ${rate >= GOAL ? 'met' : 'not met'} (${count(rate)}/s)`);
