@@ -13,12 +13,11 @@ import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { waitFor } from './harness.ts';
-import { createKafka } from '../../src/kafka/client.ts';
+import { createKafka, type Kafka as TidingsKafka } from '../../src/kafka/client.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createLagMonitor, type GroupLag, type LagMonitor } from '../../src/health/lag-monitor.ts';
 import { kafkaCheck } from '../../src/health/kafka-check.ts';
 import { Unhealthy } from '../../src/health/routes.ts';
-import type { Kafka as TidingsKafka } from '../../src/kafka/client.ts';
 import { startBurrow, FAST_BURROW, type Burrow, type BurrowGroupStatus } from './burrow.ts';
 import { SCENARIOS, createScenarioTopic, scenarioKafka, startFeed, startScenario, type Feed, type Scenario, type ScenarioName } from './lag-scenarios.ts';
 
@@ -37,7 +36,7 @@ const AGREEING_ROUNDS = 3;
 /** long enough for a full window (intervals × COMMIT_MS) and, for the stopped group, as long again */
 const SETTLE_MS = 45_000;
 
-describe('Burrow grades the lag scenarios', () => {
+describe('Burrow, and Tidings\' lag monitor beside it, grade the lag scenarios', () => {
   const prefix = `${inject('runPrefix')}${randomBytes(3).toString('hex')}.`;
   const topic = `${prefix}burrow.lag`;
   let kafka: Kafka;
