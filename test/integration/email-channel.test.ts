@@ -233,6 +233,21 @@ describe('e-mail channel', () => {
     expect(server.received).toHaveLength(7);
   });
 
+  it('sends over TLS on the pool\'s own sockets: smtps:// and STARTTLS', async () => {
+    for (const secure of [true, false]) {
+      const sessions: boolean[] = [];
+      // smtp-server's built-in self-signed certificate; the URL's tls.rejectUnauthorized=false accepts it.
+      const server = new SMTPServer({ secure, authOptional: true, logger: false, onData(stream, session, done) { sessions.push(Boolean(session.secure)); stream.resume(); stream.on('end', () => done()); } });
+      const port = await freePort();
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+      closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const pool = poolOf([`${secure ? 'smtps' : 'smtp'}://127.0.0.1:${port}?tls.rejectUnauthorized=false`]);
+      const sent = await pool.send({ from: 'noreply@tidings.example.test', to: 'tls@example.test', subject: 'tls', text: 't' }, { priority: 'bulk', waitMs: 1_000 });
+      expect(sent.info.response).toMatch(/^250/);
+      expect(sessions).toEqual([true]);
+    }
+  });
+
   it('redacts the password in state()', () => {
     const pool = poolOf(['smtp://mailer:hunter2@127.0.0.1:1'], { rateLimit: { perSecond: 10, perDay: 10_000 } });
     expect(pool.state()[0]).toMatchObject({ url: 'smtp://mailer:***@127.0.0.1:1', status: 'untried', rateLimit: { second: { used: 0, limit: 10 }, day: { used: 0, limit: 10_000 } } });
