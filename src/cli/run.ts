@@ -8,6 +8,7 @@ import { topicsCommand } from './topics.ts';
 import { topologyCommand } from './topology.ts';
 import { dlqCommand } from './dlq.ts';
 import { lagCommand } from './lag.ts';
+import { rebuildCommand } from './rebuild.ts';
 
 const USAGE = `usage: tidings <command>
 
@@ -19,6 +20,7 @@ const USAGE = `usage: tidings <command>
   produce <type> <user> publish a test event to notification.events
   dlq list|redrive <topic> …  list or redrive the dead letters of events, accepted, webhook or email
   lag [--rounds N] [--interval MS]  consumer groups' offsets, lag and Burrow status
+  rebuild --yes         empty the read models and replay the log into them (projector stopped)
 `;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -62,6 +64,8 @@ async function dispatch(command: string | undefined, args: string[], config: Con
       return dlqCommand(config, args);
     case 'lag':
       return lagCommand(config, args);
+    case 'rebuild':
+      return rebuildCommand(config, args);
     default:
       console.error(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

@@ -85,3 +85,30 @@ export async function readRanges(kafka: Kafka, topic: string, ranges: readonly O
     await consumer.disconnect();
   }
 }
+
+/**
+ * The offset after the last committed data record of each partition (what a
+ * read_committed consumer's position is once it has read everything): the end
+ * offset less the commit markers and aborted records at its tail. Reads the
+ * last `window` offsets, then ten times more, until a data record is found or
+ * the partition's start is reached (then its first offset: nothing to read).
+ */
+export async function lastDataPositions(kafka: Kafka, topic: string, partitions: readonly { partition: number; low: string; high: string }[], window = 64n): Promise<Map<number, bigint>> {
+  const positions = new Map<number, bigint>();
+  let open = partitions.map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }));
+  for (let span = window; open.length > 0; span *= 10n) {
+    const found = new Map<number, bigint>();
+    const ranges = open.map((p) => ({ partition: p.partition, from: p.high - span > p.low ? p.high - span : p.low, to: p.high }));
+    await readRanges(kafka, topic, ranges, (record) => {
+      if (record.offset + 1n > (found.get(record.partition) ?? -1n)) found.set(record.partition, record.offset + 1n);
+    });
+    for (const range of ranges) {
+      const at = found.get(range.partition);
+      const p = open.find((o) => o.partition === range.partition)!;
+      if (at !== undefined) positions.set(range.partition, at);
+      else if (range.from === p.low) positions.set(range.partition, p.low);
+    }
+    open = open.filter((p) => !positions.has(p.partition));
+  }
+  return positions;
+}
