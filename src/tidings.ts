@@ -10,7 +10,7 @@ import { smtpUrlsOf, tiersOf, type Config, type Role } from './config.ts';
 import type { Endpoints } from './endpoints.ts';
 import type { Logger } from './logger.ts';
 import { createAuthenticator } from './auth.ts';
-import { createKafka, ensureTopics, endOffsets, topicNames, withAdmin, type TopicNames } from './kafka/client.ts';
+import { createKafka, ensureTopics, endOffsets, topicNames, type TopicNames } from './kafka/client.ts';
 import { createCodec } from './kafka/codec.ts';
 import { TOPICS, valueSchemas } from './kafka/topics.ts';
 import { createPublisher, type Publisher } from './kafka/publisher.ts';
@@ -47,6 +47,9 @@ import { webhookRoutes } from './api/webhooks.ts';
 import { createSecretBox } from './secret-box.ts';
 import { healthRoutes, type Check } from './health/routes.ts';
 import { emailCheck } from './health/email-check.ts';
+import { kafkaCheck, kafkaDetailedRoutes } from './health/kafka-check.ts';
+import { createLagMonitor } from './health/lag-monitor.ts';
+import { registerLagMetrics } from './health/lag-metrics.ts';
 import { processorsOf, type ProcessorName } from './topology.ts';
 import { createMetrics } from './metrics.ts';
 import { metricsRoutes } from './api/metrics.ts';
@@ -170,9 +173,12 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   const app = await createHttpServer({ log, auth, metrics });
   // Without the email role, the health check verifies the first SMTP_URL on a transport of its own; with it, the lanes' pool answers.
   const mail = mailPool ? undefined : nodemailer.createTransport(smtpUrlsOf(endpoints.smtpUrl)[0]!);
+  // Consumer lag of every group of the deployment, graded like Burrow; started once the server listens.
+  const lag = createLagMonitor({ kafka, prefix, tiers, intervalMs: config.lagIntervalMs, window: config.lagWindow, log: log.child({ component: 'lag-monitor' }) });
+  registerLagMetrics(metrics, lag, prefix);
   const checks: Check[] = [
     { name: 'database', run: async () => ({ latency: await ping(pool) }) },
-    { name: 'kafka', run: () => withAdmin(kafka, async (admin) => ({ brokers: (await admin.describeCluster()).brokers.length })) },
+    kafkaCheck({ kafka, lag }), // brokers, and each consumer group's lag status; 503 while one is in error
     { name: 'schema-registry', run: async () => {
       const response = await fetch(`${endpoints.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(2_000) });
       if (!response.ok) throw new Error(`registry answered ${response.status}`);
@@ -181,6 +187,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     emailCheck({ pool: mailPool, verify: async () => (await mail?.verify()) ?? false, verifyEveryMs: config.emailHealthVerifyMs }), // the e-mail lanes' transports with the email role; else verifies the first SMTP_URL
   ];
   await app.register(healthRoutes, { checks, isReady: () => ready });
+  await app.register(kafkaDetailedRoutes, { lag });
   await app.register(metricsRoutes, { metrics });
   if (has('ingest')) await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
   if (has('api')) {
@@ -206,6 +213,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   const url = `http://${config.httpHost}:${port}`;
   serverUrl = url;
   if (!config.wsOrigins) origins.push(url, `http://localhost:${port}`, `http://127.0.0.1:${port}`);
+  lag.start();
   ready = true;
   log.info({ url, roles: config.roles, instanceId }, 'tidings started');
 
@@ -224,6 +232,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
         ready = false;
         await sockets?.close();
         await app.close();
+        await lag.stop();
         for (const p of [...processors].reverse()) await p.stop();
         await directory?.stop();
         await agent.close();

@@ -41,8 +41,10 @@
  * REWIND reported as ERR, as Burrow's group status does.
  */
 
-export type PartitionStatus = 'OK' | 'WARN' | 'STOP' | 'STALL' | 'REWIND';
-export type GroupStatus = 'OK' | 'WARN' | 'ERR';
+export const PARTITION_STATUSES = ['OK', 'WARN', 'STOP', 'STALL', 'REWIND'] as const;
+export type PartitionStatus = (typeof PARTITION_STATUSES)[number];
+export const GROUP_STATUSES = ['OK', 'WARN', 'ERR'] as const;
+export type GroupStatus = (typeof GROUP_STATUSES)[number];
 
 /** One sample of a partition of a group. */
 export interface LagSample {
