@@ -2,22 +2,17 @@
  * Issue 11's proof, Burrow's side: LinkedIn's Burrow (Debian's package,
  * installed when missing) grades four consumer groups on the local broker —
  * healthy, lagging but progressing, stopped while records keep arriving,
- * stalled on one partition — and the test holds what Burrow answers. Then
- * Tidings' lag monitor (src/health/lag-monitor.ts), sampling the same groups
- * every second over a window as long as Burrow's, must grade each group and
- * each partition Burrow reports as Burrow does.
+ * stalled on one partition — and the test holds what Burrow answers. Then a
+ * Tidings on the same prefix, whose lag monitor (src/health/lag-monitor.ts)
+ * samples the groups every second over a window as long as Burrow's, must
+ * grade each group and each partition Burrow reports as Burrow does, on
+ * /health/kafka/detailed and /health/kafka.
  * Windows are short (test/integration/burrow.ts, FAST_BURROW): the run takes
  * about as long as Burrow needs to see a stopped consumer as stopped.
  */
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { waitFor } from './harness.ts';
-import { createKafka, type Kafka as TidingsKafka } from '../../src/kafka/client.ts';
-import { createLogger } from '../../src/logger.ts';
-import { createLagMonitor, type GroupLag, type LagMonitor } from '../../src/health/lag-monitor.ts';
-import { kafkaCheck } from '../../src/health/kafka-check.ts';
-import { Unhealthy } from '../../src/health/routes.ts';
+import { isolatedSettings, startWith, waitFor, type Harness } from './harness.ts';
 import { startBurrow, FAST_BURROW, type Burrow, type BurrowGroupStatus } from './burrow.ts';
 import { SCENARIOS, createScenarioTopic, scenarioKafka, startFeed, startScenario, type Feed, type Scenario, type ScenarioName } from './lag-scenarios.ts';
 
@@ -37,26 +32,28 @@ const AGREEING_ROUNDS = 3;
 const SETTLE_MS = 45_000;
 
 describe('Burrow, and Tidings\' lag monitor beside it, grade the lag scenarios', () => {
-  const prefix = `${inject('runPrefix')}${randomBytes(3).toString('hex')}.`;
-  const topic = `${prefix}burrow.lag`;
+  let prefix: string;
+  let topic: string;
   let kafka: Kafka;
   let burrow: Burrow;
   let feed: Feed;
-  let monitor: LagMonitor;
-  let monitorKafka: TidingsKafka;
+  let tidings: Harness;
   const scenarios = new Map<ScenarioName, Scenario>();
 
   beforeAll(async () => {
     const brokers = inject('endpoints').kafkaBrokers;
+    // A Tidings with the API only: its lag monitor watches every group named `<prefix>tidings.…`, the scenarios' among them.
+    const settings = await isolatedSettings({ TIDINGS_ROLES: 'api', TIDINGS_LAG_INTERVAL_MS: String(MONITOR_INTERVAL_MS), TIDINGS_LAG_WINDOW: String(FAST_BURROW.intervals) });
+    prefix = settings.env.TIDINGS_TOPIC_PREFIX!;
+    topic = `${prefix}burrow.lag`;
     kafka = scenarioKafka(brokers);
     await createScenarioTopic(kafka, topic, PARTITIONS);
-    burrow = await startBurrow({ ...FAST_BURROW, brokers, groupWhitelist: `^${prefix.replaceAll('.', '\\.')}tidings\\.burrow-` });
+    [burrow, tidings] = await Promise.all([
+      startBurrow({ ...FAST_BURROW, brokers, groupWhitelist: `^${prefix.replaceAll('.', '\\.')}tidings\\.burrow-` }),
+      startWith(settings),
+    ]);
     // Burrow drops commits of topics it has not listed yet.
     await waitFor(async () => ((await burrow.topicOffsets(topic))?.length === PARTITIONS ? true : undefined), `Burrow to list ${topic}`);
-    const log = createLogger('silent');
-    monitorKafka = createKafka({ brokers, clientId: 'burrow-comparison', log });
-    monitor = createLagMonitor({ kafka: monitorKafka, prefix, intervalMs: MONITOR_INTERVAL_MS, window: FAST_BURROW.intervals, log });
-    monitor.start();
     feed = await startFeed(kafka, topic, PARTITIONS, FEED_MS);
     for (const name of SCENARIOS) {
       scenarios.set(name, await startScenario(kafka, name, {
@@ -68,7 +65,7 @@ describe('Burrow, and Tidings\' lag monitor beside it, grade the lag scenarios',
   afterAll(async () => {
     await Promise.all([...scenarios.values()].map((s) => s.stop()));
     await feed?.stop();
-    await monitor?.stop();
+    await tidings?.stop();
     await burrow?.stop();
   });
 
@@ -89,8 +86,14 @@ describe('Burrow, and Tidings\' lag monitor beside it, grade the lag scenarios',
 
   const partitionStatuses = (s: BurrowGroupStatus) => Object.fromEntries(s.partitions.map((p) => [p.partition, p.status]));
 
-  const monitorSays = (name: ScenarioName): GroupLag | undefined => monitor.snapshot().groups.find((g) => g.group === scenario(name).group);
-  const monitorWindowFull = (g: GroupLag | undefined) => g !== undefined && g.partitions.length === PARTITIONS && g.partitions.every((p) => p.complete === 1);
+  interface DetailedGroup { group: string; status: string; error?: string; partitions: { topic: string; partition: number; status: string; complete: number }[] }
+  /** /health/kafka/detailed of the Tidings: when it sampled, and the scenario's group as its lag monitor grades it */
+  async function monitorSays(name: ScenarioName): Promise<{ sampledAt: string | null; group: DetailedGroup | undefined }> {
+    const response = await fetch(`${tidings.tidings.url}/health/kafka/detailed`);
+    const body = await response.json() as { sampled_at: string | null; groups: DetailedGroup[] };
+    return { sampledAt: body.sampled_at, group: body.groups.find((g) => g.group === scenario(name).group) };
+  }
+  const monitorWindowFull = (g: DetailedGroup | undefined): g is DetailedGroup => g !== undefined && g.partitions.length === PARTITIONS && g.partitions.every((p) => p.complete === 1);
 
   /** Burrow's grading of the four groups once settled; the stopped group leaves once Burrow and the monitor each hold a full window of its commits. */
   let settled: Promise<Record<ScenarioName, BurrowGroupStatus>> | undefined;
@@ -100,7 +103,7 @@ describe('Burrow, and Tidings\' lag monitor beside it, grade the lag scenarios',
       burrowSays('lagging', (s) => s.status === 'WARN'),
       (async () => {
         await burrowSays('stopped', (s) => s.status === 'OK');
-        await waitFor(() => (monitorWindowFull(monitorSays('stopped')) ? true : undefined), 'a full window of the stopped group in the lag monitor');
+        await waitFor(async () => (monitorWindowFull((await monitorSays('stopped')).group) ? true : undefined), 'a full window of the stopped group in the lag monitor');
         await scenario('stopped').halt();
         return burrowSays('stopped', (s) => s.status !== 'OK');
       })(),
@@ -147,9 +150,9 @@ describe('Burrow, and Tidings\' lag monitor beside it, grade the lag scenarios',
     let last = { burrow: '', monitor: '' };
     try {
       return await waitFor(async () => {
-        const m = monitorSays(name);
-        if (!m || m.error || !monitorWindowFull(m) || monitor.snapshot().sampledAt === lastRound) return undefined;
-        lastRound = monitor.snapshot().sampledAt;
+        const { sampledAt, group: m } = await monitorSays(name);
+        if (!monitorWindowFull(m) || m.error || sampledAt === lastRound) return undefined;
+        lastRound = sampledAt;
         const b = (await burrow.lag(group))!;
         const grading = (status: string, partitions: { topic: string; partition: number; status: string }[]) =>
           `${status} ${b.partitions.map((bp) => `${bp.partition}:${partitions.find((p) => p.topic === bp.topic && p.partition === bp.partition)?.status ?? 'missing'}`).join(' ')}`;
@@ -158,11 +161,11 @@ describe('Burrow, and Tidings\' lag monitor beside it, grade the lag scenarios',
         return agreeing >= AGREEING_ROUNDS ? last : undefined;
       }, `the lag monitor to grade ${name} as Burrow does`, SETTLE_MS);
     } catch (err) {
-      throw new Error(`${(err as Error).message}; last: Burrow ${last.burrow}, monitor ${last.monitor}: ${JSON.stringify(monitorSays(name))}`);
+      throw new Error(`${(err as Error).message}; last: Burrow ${last.burrow}, monitor ${last.monitor}: ${JSON.stringify(await monitorSays(name))}`);
     }
   }
 
-  it('Tidings\' lag monitor grades each group and partition as Burrow does', async () => {
+  it('Tidings\' /health/kafka grades each group and partition as Burrow does', async () => {
     await settle();
     const both = await Promise.all(SCENARIOS.map(async (name) => [name, await bothSay(name)] as const));
     for (const [, { burrow: b, monitor: m }] of both) expect(m).toBe(b);
@@ -173,12 +176,17 @@ describe('Burrow, and Tidings\' lag monitor beside it, grade the lag scenarios',
       stalled: `ERR 0:OK ${STALLED_PARTITION}:STALL`,
     });
 
-    // The `kafka` health check (/health/kafka) answers from the same monitor: unhealthy, with each group's status.
-    const failure = await kafkaCheck({ kafka: monitorKafka, lag: monitor }).run().then(() => undefined, (err: unknown) => err);
-    expect(failure).toBeInstanceOf(Unhealthy);
-    const groups = (failure as Unhealthy).details.groups as Record<string, { status: string }>;
-    expect(Object.fromEntries(SCENARIOS.map((name) => [name, groups[scenario(name).group]?.status]))).toEqual({ healthy: 'OK', lagging: 'WARN', stopped: 'ERR', stalled: 'ERR' });
-    expect((failure as Unhealthy).message).toContain(scenario('stopped').group);
-    expect((failure as Unhealthy).message).toContain(scenario('stalled').group);
+    // /health/kafka: 503, the stopped and stalled groups in error, and each group with Burrow's group status of the moment.
+    const [response, burrowNow] = await Promise.all([
+      fetch(`${tidings.tidings.url}/health/kafka`),
+      Promise.all(SCENARIOS.map(async (name) => [name, (await burrow.status(scenario(name).group))?.status] as const)),
+    ]);
+    const health = await response.json() as { healthy: boolean; error?: string; groups: Record<string, { status: string }> };
+    expect(response.status).toBe(503);
+    expect(health.healthy).toBe(false);
+    expect(health.error).toContain(scenario('stopped').group);
+    expect(health.error).toContain(scenario('stalled').group);
+    expect(Object.fromEntries(SCENARIOS.map((name) => [name, health.groups[scenario(name).group]?.status]))).toEqual(Object.fromEntries(burrowNow));
+    expect(Object.fromEntries(burrowNow)).toEqual({ healthy: 'OK', lagging: 'WARN', stopped: 'ERR', stalled: 'ERR' });
   }, 120_000);
 });
