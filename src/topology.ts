@@ -88,7 +88,7 @@ export const PROCESSORS = {
     ],
     sinks: [],
     deadLetters: 'acceptedDlq',
-    rows: ['notifications', 'preferences', 'recipients', 'webhooks', 'audit_log', 'delivery_attempts', 'webhook_endpoint_stats'],
+    rows: ['notifications', 'read_events', 'preferences', 'recipients', 'webhooks', 'audit_log', 'delivery_attempts', 'webhook_endpoint_stats'],
     sink: 'postgres-transaction',
     group: 'shared',
     start: 'beginning',

@@ -3,8 +3,8 @@
  * them. It refuses while the projector's consumer group has members (a
  * running projector would keep writing from where it was). Then it notes
  * where each input of the projector ends, empties the tables and deletes the
- * projector's stored offsets in one transaction (src/db/rebuild.ts), moves
- * the offsets its group also commits to Kafka back to the earliest, runs the
+ * projector's stored offsets in one transaction (src/db/rebuild.ts), deletes
+ * the (empty) group with the offsets it also commits to Kafka, runs the
  * projector in this process until its stored offsets reach those ends, with
  * a progress line (rate, ETA) on stderr, and prints the rows per table.
  * Records that arrive meanwhile are projected by the next projector to start.
@@ -76,9 +76,11 @@ export async function rebuildCommand(config: Config, args: string[]): Promise<nu
   try {
     await resetReadModels(pool, group);
     // Postgres holds the projector's offsets; its group also commits them to Kafka (for lag tools), and a
-    // partition without a stored offset would start from there: back to the earliest, while the group is empty.
-    await withAdmin(kafka, async (admin) => {
-      for (const topic of inputs) await admin.resetOffsets({ groupId: group, topic, earliest: true });
+    // partition without a stored offset would start from there. The empty group is deleted with those
+    // offsets (one request; kafkajs' resetOffsets joins the group, seconds per topic), so it starts from the beginning.
+    await withAdmin(kafka, (admin) => admin.deleteGroups([group])).catch((err: { groups?: { errorCode?: number; error?: { type?: string } }[] }) => {
+      // A group that never committed to Kafka does not exist: nothing to delete.
+      if (!err.groups?.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND')) throw err;
     });
     const started = performance.now();
     const tidings = await startTidings({ config: { ...config, roles: ['projector'], httpPort: 0 }, endpoints: ends, log, onFatal: (err) => { failed = err; } });

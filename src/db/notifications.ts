@@ -37,7 +37,8 @@ export interface InboxQuery {
 export async function insertNotification(client: Client, n: Notification, at: { partition: number; offset: string }): Promise<boolean> {
   const result = await client.query(
     `insert into notifications (id, user_id, type, category, severity, title, message, data, action_url,
-       source_type, source_id, source_key, event_id, occurred_at, created_at, delivery, kafka_partition, kafka_offset)
+       source_type, source_id, source_key, event_id, occurred_at, created_at, delivery, kafka_partition, kafka_offset,
+       read_at, seen_at, archived_at)
      values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, to_timestamp($14 / 1000.0), to_timestamp($15 / 1000.0),
        '{"in_app": "accepted"}'::jsonb || coalesce((
          -- Results that were projected before the notification itself (another topic): the latest per channel.
@@ -45,7 +46,13 @@ export async function insertNotification(client: Client, n: Notification, at: { 
            select distinct on (channel, endpoint_id) case when endpoint_id is null then channel else channel || ':' || endpoint_id end as k,
              jsonb_build_object('outcome', outcome, 'attempt', attempt, 'status', status, 'at', at) as v
            from delivery_attempts where notification_id = $1::uuid order by channel, endpoint_id, at desc, attempt desc) latest), '{}'::jsonb),
-       $16, $17)
+       $16, $17,
+       -- Read events projected before the notification itself (another topic): what they did to it, the first of them.
+       (select min(r.at) from notification_read_events r where r.user_id = $2
+          and ((r.action = 'read' and r.notification_id = $1::uuid) or (r.action = 'read_all' and r.before >= to_timestamp($15 / 1000.0)))),
+       (select min(r.at) from notification_read_events r where r.user_id = $2
+          and ((r.action = 'read' and r.notification_id = $1::uuid) or (r.action = 'read_all' and r.before >= to_timestamp($15 / 1000.0)))),
+       (select min(r.at) from notification_read_events r where r.user_id = $2 and r.action = 'archive' and r.notification_id = $1::uuid))
      on conflict (id) do nothing`,
     [n.id, n.user_id, n.type, n.category, n.severity, n.title, n.message, n.data, n.action_url,
       n.source_type, n.source_id, n.source_key, n.event_id, n.occurred_at, n.created_at, at.partition, at.offset],
@@ -53,9 +60,18 @@ export async function insertNotification(client: Client, n: Notification, at: { 
   return result.rowCount === 1;
 }
 
-/** Marks read or archives; only ever the user's own notifications. */
-export async function applyRead(client: Client, e: ReadEvent): Promise<void> {
+/**
+ * Marks read or archives; only ever the user's own notifications. The event is
+ * also kept (`at` is its place in notification.reads), so that a notification
+ * projected later gets the read state it gives (insertNotification).
+ */
+export async function applyRead(client: Client, e: ReadEvent, place: { partition: number; offset: string }): Promise<void> {
   const at = new Date(e.at);
+  await client.query(
+    `insert into notification_read_events (kafka_partition, kafka_offset, user_id, action, notification_id, before, at)
+     values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`,
+    [place.partition, place.offset, e.user_id, e.action, e.notification_id, e.action === 'read_all' ? new Date(e.before ?? e.at) : null, at],
+  );
   switch (e.action) {
     case 'read':
       await client.query('update notifications set read_at = coalesce(read_at, $3), seen_at = coalesce(seen_at, $3) where id = $1 and user_id = $2', [e.notification_id, e.user_id, at]);

@@ -12,6 +12,7 @@ type ProjectorRow = (typeof PROCESSORS.projector.rows)[number];
 /** The table of each read model the projector writes (src/topology.ts names them). */
 export const READ_MODEL_TABLES: Readonly<Record<ProjectorRow, string>> = {
   notifications: 'notifications',
+  read_events: 'notification_read_events',
   preferences: 'notification_preferences',
   recipients: 'recipients',
   webhooks: 'user_webhooks',

@@ -9,9 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { READ_MODEL_TABLES } from '../../src/db/rebuild.ts';
-import { callApi, isolatedSettings, startWith, waitFor, waitUntilProcessed, type Harness } from './harness.ts';
+import type { Notification } from '../../src/model/notification.ts';
+import { callApi, isolatedSettings, startWith, waitFor, waitForConsumed, waitUntilProcessed, type Harness } from './harness.ts';
 import { startReceiver, type Receiver } from './receivers.ts';
 import { runTidings } from './tidings-process.ts';
+
+/** Each table of `after` holds the rows of `before`'s, table by table (so a difference names its table and rows). */
+function expectSameRows(after: Record<string, string[]>, before: Record<string, string[]>): void {
+  expect(Object.keys(after)).toEqual(Object.keys(before));
+  for (const [table, rows] of Object.entries(before)) expect(after[table], table).toEqual(rows);
+}
 
 /** Every row of every read model, as JSON text, sorted: two dumps of equal read models are equal. */
 async function dump(databaseUrl: string): Promise<Record<string, string[]>> {
@@ -48,6 +55,38 @@ describe('tidings rebuild', () => {
     await receiver?.close();
   });
 
+  it('a notification projected after its read events (as a replay may) gets the read state they gave it', async () => {
+    const running = h!;
+    const user = `early-${randomUUID()}`;
+    const now = Date.now();
+    const notification = (title: string): Notification => ({
+      id: randomUUID(), user_id: user, type: 'job_completed', category: 'job', severity: 'info', title, message: 'm', data: '{}',
+      action_url: null, source_type: 'test', source_id: randomUUID(), source_key: `test:${randomUUID()}`, event_id: null, occurred_at: now, created_at: now,
+    });
+    const [read, archived, readAll, later] = [notification('read'), notification('archived'), notification('read all'), notification('after read all')];
+    later.created_at = now + 60_000;
+    const { publisher, topics } = running.tidings;
+    await publisher.publish(topics.reads, user, { user_id: user, action: 'read', notification_id: read.id, before: null, at: now + 1_000 });
+    await publisher.publish(topics.reads, user, { user_id: user, action: 'archive', notification_id: archived.id, before: null, at: now + 2_000 });
+    await publisher.publish(topics.reads, user, { user_id: user, action: 'read_all', notification_id: null, before: now + 30_000, at: now + 3_000 });
+    await waitForConsumed(running, 'projector', topics.reads);
+    for (const n of [read, archived, readAll, later]) await publisher.publish(topics.inbox, user, n);
+    await waitUntilProcessed(running);
+    const db = new pg.Client({ connectionString: settings.endpoints.databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ title: string; read_at: Date | null; archived_at: Date | null }>('select title, read_at, archived_at from notifications where user_id = $1 order by title', [user]);
+      expect(rows.map((r) => [r.title, r.read_at?.getTime() ?? null, r.archived_at?.getTime() ?? null])).toEqual([
+        ['after read all', null, null],
+        ['archived', now + 3_000, now + 2_000], // read_all (before its creation + 30 s) reads it too
+        ['read', now + 1_000, null],
+        ['read all', now + 3_000, null],
+      ]);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('refuses while a projector runs, then rebuilds read models equal to what they were', async () => {
     const running = h!;
     const producer = await running.auth.sign({ userId: 'svc', roles: ['producer'] });
@@ -78,6 +117,7 @@ describe('tidings rebuild', () => {
       return settled >= 6 && read ? d : undefined;
     }, 'every delivery result and the read projected');
     expect(before.audit_log).toHaveLength(2);
+    expect(before.notification_read_events!.length).toBeGreaterThanOrEqual(4);
     expect(before.notification_preferences).toHaveLength(2);
     expect(before.user_webhooks).toHaveLength(2);
     expect(before.webhook_endpoint_stats!.length).toBeGreaterThan(0);
@@ -85,15 +125,15 @@ describe('tidings rebuild', () => {
     const refused = await runTidings(['rebuild', '--yes'], settings.env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('stop every process with the projector role first');
-    expect(await dump(settings.endpoints.databaseUrl)).toEqual(before);
+    expectSameRows(await dump(settings.endpoints.databaseUrl), before);
 
     await running.stop();
     h = undefined;
     const rebuilt = await runTidings(['rebuild', '--yes'], settings.env);
     expect(rebuilt.stderr).toMatch(/rebuild 100%/);
     expect(rebuilt.code).toBe(0);
-    expect(rebuilt.stdout).toMatch(/^notifications\s+6$/m);
-    expect(await dump(settings.endpoints.databaseUrl)).toEqual(before);
+    expect(rebuilt.stdout).toMatch(/^notifications\s+10$/m);
+    expectSameRows(await dump(settings.endpoints.databaseUrl), before);
   }, 180_000);
 
   it('asks for --yes', async () => {

@@ -65,7 +65,7 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Projector
       applyOutput: async (client, output, at) => {
         switch (output.kind) {
           case 'insert_notification': await insertNotification(client, output.notification, at); return;
-          case 'apply_read': await applyRead(client, output.event); return;
+          case 'apply_read': await applyRead(client, output.event, at); return;
           case 'put_preferences': await putPreferences(client, output.userId, output.value); return;
           case 'put_recipient': await putRecipient(client, output.userId, output.value); return;
           case 'put_webhooks': await putWebhooks(client, output.userId, output.value); return;
