@@ -33,18 +33,38 @@ export async function removeRuns(endpoints: Pick<Endpoints, 'kafkaBrokers' | 'da
 /**
  * Soft-deletes then permanently deletes each subject of the prefix (Confluent's
  * two steps, which the registry's ccompat API follows). Apicurio's ccompat
- * listing has no paging and stops at 1,000 subjects, oldest first: a run that
- * cleans up after itself keeps the list below that.
+ * listing has no paging and stops at 1,000 subjects, so with Apicurio the
+ * subjects are listed page by page through its own API (artifacts of the
+ * default group are the ccompat subjects).
  */
 async function removeSubjects(registryUrl: string, prefix: string): Promise<number> {
   const base = registryUrl.replace(/\/+$/, '');
-  const listed = await fetch(`${base}/subjects`);
-  if (!listed.ok) throw new Error(`listing subjects failed: ${listed.status}`);
-  const mine = ((await listed.json()) as string[]).filter((s) => s.startsWith(prefix));
+  const mine = (await apicurioArtifacts(base) ?? await ccompatSubjects(base)).filter((s) => s.startsWith(prefix));
   for (const subject of mine) {
     const at = `${base}/subjects/${encodeURIComponent(subject)}`;
     await (await fetch(at, { method: 'DELETE' })).arrayBuffer();
     await (await fetch(`${at}?permanent=true`, { method: 'DELETE' })).arrayBuffer();
   }
   return mine.length;
+}
+
+async function ccompatSubjects(base: string): Promise<string[]> {
+  const listed = await fetch(`${base}/subjects`);
+  if (!listed.ok) throw new Error(`listing subjects failed: ${listed.status}`);
+  return (await listed.json()) as string[];
+}
+
+/** Every artifact id of Apicurio's default group, or undefined when `base` is not Apicurio's ccompat API. */
+async function apicurioArtifacts(base: string): Promise<string[] | undefined> {
+  const native = /\/apis\/ccompat\/v\d+$/.test(base) ? base.replace(/\/apis\/ccompat\/v\d+$/, '/apis/registry/v3') : undefined;
+  if (!native) return undefined;
+  const ids: string[] = [];
+  const PAGE = 500;
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await fetch(`${native}/groups/default/artifacts?offset=${offset}&limit=${PAGE}`);
+    if (!page.ok) return offset === 0 ? undefined : ids;
+    const { artifacts } = (await page.json()) as { artifacts: { artifactId: string }[] };
+    ids.push(...artifacts.map((a) => a.artifactId));
+    if (artifacts.length < PAGE) return ids;
+  }
 }
