@@ -53,3 +53,25 @@ export function createSecretBox(keyText: string): SecretBox {
 export function webhookSecretContext(userId: string, endpointId: string): string {
   return `webhook:${userId}:${endpointId}`;
 }
+
+/** The additional data one custom header value of a webhook endpoint is sealed with. */
+export function webhookHeaderContext(userId: string, endpointId: string, name: string): string {
+  return `webhook-header:${userId}:${endpointId}:${name.toLowerCase()}`;
+}
+
+/** How a sealed header value is told from a plain one written before header values were sealed. */
+const SEALED_HEADER = 'sealed:';
+
+/**
+ * An endpoint's custom header values sealed, as they are kept in Kafka and
+ * Postgres (an Authorization header is a credential like the signing secret).
+ */
+export function sealHeaders(box: SecretBox, headers: Readonly<Record<string, string>>, userId: string, endpointId: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, `${SEALED_HEADER}${box.seal(value, webhookHeaderContext(userId, endpointId, name))}`]));
+}
+
+/** The header values to send: sealed ones opened, plain ones (kept before sealing) as they are. */
+export function openHeaders(box: SecretBox, headers: Readonly<Record<string, string>>, userId: string, endpointId: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name,
+    value.startsWith(SEALED_HEADER) ? box.open(value.slice(SEALED_HEADER.length), webhookHeaderContext(userId, endpointId, name)) : value]));
+}

@@ -14,7 +14,8 @@ export interface EndpointBody {
   secret?: string;
   enabled?: boolean;
   types?: string[];
-  headers?: Record<string, string>;
+  /** null: keep the value stored for this header (the API never shows one) */
+  headers?: Record<string, string | null>;
   timeout_ms?: number;
 }
 
@@ -37,9 +38,9 @@ export const endpointSchema = {
     enabled: { type: 'boolean', default: true },
     types: { type: 'array', maxItems: 200, items: { type: 'string', pattern: '^[a-z][a-z0-9_.-]{0,99}$' }, description: 'Notification types sent to it; empty or left out for all.' },
     headers: {
-      type: 'object', maxProperties: 20, description: 'Extra HTTP headers sent with every delivery (not webhook-*, content-type or hop-by-hop headers).',
+      type: 'object', maxProperties: 20, description: 'Extra HTTP headers sent with every delivery (not webhook-*, content-type or hop-by-hop headers). Values are sealed at rest and never shown again (null in answers); null in a request keeps the value stored for that header.',
       propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$" },
-      additionalProperties: { type: 'string', maxLength: 1024, pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$' },
+      additionalProperties: { type: ['string', 'null'], maxLength: 1024, pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$' },
     },
     timeout_ms: { type: 'integer', minimum: 100, maximum: WEBHOOK_TIMEOUT_MS.max, description: `Milliseconds one attempt may take (default ${WEBHOOK_TIMEOUT_MS.default}).` },
   },

@@ -26,7 +26,7 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Pool } from '../db/pool.ts';
 import { endpointOf, findWebhook, listWebhooks } from '../db/webhooks.ts';
 import { endpointStats, listAttempts, type AttemptRow, type EndpointStats } from '../db/delivery-attempts.ts';
-import { webhookSecretContext, type SecretBox } from '../secret-box.ts';
+import { sealHeaders, webhookSecretContext, type SecretBox } from '../secret-box.ts';
 import type { Network, Resolver } from '../channels/webhook/address-guard.ts';
 import { detectFormat } from '../channels/webhook/payload.ts';
 import { addressProblems, endpointProblems, endpointSchema, idParams, MAX_ENDPOINTS, type EndpointBody } from './webhook-validation.ts';
@@ -54,11 +54,11 @@ export interface WebhookRoutesDeps {
 
 type EndpointFields = Pick<WebhookEndpoint, 'id' | 'url' | 'format' | 'enabled' | 'disabled_reason' | 'types' | 'headers' | 'timeout_ms'>;
 
-/** What the API shows of an endpoint: never a secret, only whether it is signed. */
+/** What the API shows of an endpoint: never a secret, only whether it is signed; its custom headers' names, values null (sealed). */
 function endpointView(e: EndpointFields & { signed: boolean }) {
   return {
     id: e.id, url: e.url, format: e.format, enabled: e.enabled, disabled_reason: e.disabled_reason, types: e.types,
-    headers: e.headers, timeout_ms: e.timeout_ms, signed: e.signed,
+    headers: Object.fromEntries(Object.keys(e.headers).map((name) => [name, null])), timeout_ms: e.timeout_ms, signed: e.signed,
   };
 }
 
@@ -138,6 +138,21 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDep
     const problems = [...endpointProblems(request.body.endpoints), ...await addressProblems(request.body.endpoints, deps.allowed, deps.resolve)];
     if (problems.length > 0) throw new ValidationError(problems);
     const current = new Map((await listWebhooks(deps.pool, userId)).map((r) => [r.endpoint_id, r]));
+    // A header given as null keeps its stored (sealed) value; one without a stored value is refused.
+    const kept = request.body.endpoints.flatMap((e, i) => Object.entries(e.headers ?? {}).filter(([, v]) => v === null)
+      .filter(([name]) => !Object.keys(current.get(e.id)?.headers ?? {}).some((stored) => stored.toLowerCase() === name.toLowerCase()))
+      .map(([name]) => `endpoints[${i}].headers.${name}: null keeps the stored value, and this endpoint has none for it`));
+    if (kept.length > 0) throw new ValidationError(kept);
+    const headersOf = (e: (typeof request.body.endpoints)[number]): Record<string, string> => {
+      const stored = current.get(e.id)?.headers ?? {};
+      const given = Object.entries(e.headers ?? {});
+      const fresh = Object.fromEntries(given.filter((entry): entry is [string, string] => entry[1] !== null));
+      const keep = Object.fromEntries(given.filter(([, v]) => v === null).map(([name]) => {
+        const key = Object.keys(stored).find((s) => s.toLowerCase() === name.toLowerCase())!;
+        return [key, stored[key]!];
+      }));
+      return { ...keep, ...sealHeaders(deps.secrets, fresh, userId, e.id) };
+    };
     const shown: Record<string, string> = {};
     const endpoints: WebhookEndpoint[] = request.body.endpoints.map((e) => {
       const format = e.format ?? detectFormat(e.url);
@@ -159,7 +174,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDep
       return {
         ...ENDPOINT_DEFAULTS, ...previous,
         id: e.id, url: e.url, format, secret_encrypted: sealed, enabled: e.enabled ?? true, types: e.types ?? [],
-        headers: e.headers ?? {}, timeout_ms: e.timeout_ms ?? deps.defaultTimeoutMs,
+        headers: headersOf(e), timeout_ms: e.timeout_ms ?? deps.defaultTimeoutMs,
       };
     });
     await publishSet(userId, endpoints);

@@ -68,7 +68,7 @@ describe('webhook endpoint API', () => {
   const box = () => createSecretBox(h.endpoints.secretKey);
   const stored = async (userId: string) => (await db.query<{
     endpoint_id: string; secret_encrypted: string | null; previous_secret_encrypted: string | null; previous_secret_expires_at: Date | null;
-    enabled: boolean; disabled_reason: string | null;
+    enabled: boolean; disabled_reason: string | null; headers: Record<string, string>;
   }>('select * from user_webhooks where user_id = $1 order by endpoint_id', [userId])).rows;
   const storedOne = async (userId: string, id: string) => (await stored(userId)).find((r) => r.endpoint_id === id);
   const expectNoSecret = (answer: unknown) => {
@@ -287,7 +287,7 @@ describe('webhook endpoint API', () => {
     expect(command).toMatchObject({
       channel: 'webhook', user_id: dave, email: null, attempt: 1,
       webhook: {
-        endpoint_id: 'd1', url: hookUrl, format: 'generic', secret_encrypted: row.secret_encrypted, global: false, headers: { 'x-team': 'ops' },
+        endpoint_id: 'd1', url: hookUrl, format: 'generic', secret_encrypted: row.secret_encrypted, global: false, headers: { 'x-team': row.headers['x-team'] },
         timeout_ms: 5_000, previous_secret_encrypted: null, previous_secret_expires_at: null,
       },
       notification: { user_id: dave, type: 'system_test', category: 'system', severity: 'info', event_id: null, action_url: null },
@@ -305,5 +305,46 @@ describe('webhook endpoint API', () => {
     const at = received.find((r) => r.headers['webhook-id'] === ids[0])!;
     expect(at.headers['x-team']).toBe('ops');
     expect(JSON.parse(at.body)).toMatchObject({ type: 'system_test' });
+  });
+
+  it('seals custom header values at rest and never shows them; null keeps a stored value', async () => {
+    const fay = `fay-${randomUUID()}`;
+    const token = await h.auth.sign({ userId: fay, roles: [] });
+    const put = await api('PUT', '/v1/webhooks', token, { endpoints: [{ id: 'f1', url: hookUrl, headers: { Authorization: 'Bearer fay-credential', 'x-team': 'ops' } }] });
+    expect(put.status).toBe(202);
+    expect(put.body.endpoints[0].headers).toEqual({ Authorization: null, 'x-team': null });
+    const row = await waitFor(async () => storedOne(fay, 'f1'), 'fay\'s endpoint projected');
+    expect(Object.keys(row.headers).sort()).toEqual(['Authorization', 'x-team']);
+    for (const value of Object.values(row.headers)) expect(value).toMatch(/^sealed:v1\./);
+    const codec = createCodec(h.endpoints.schemaRegistryUrl);
+    const sets = (await readTopic(h.endpoints.kafkaBrokers, h.tidings.topics.webhooks, async (v) => (v ? JSON.stringify(await codec.decode('WebhookEndpoints', v)) : null)))
+      .filter((r) => r.key === fay).map((r) => r.value!);
+    expect(sets).toHaveLength(1);
+    expect(sets[0]).not.toContain('fay-credential');
+    expect(sets[0]).not.toContain('ops');
+    const listed = await api('GET', '/v1/webhooks', token);
+    expect(JSON.stringify(listed.body)).not.toContain('fay-credential');
+    expect(listed.body.endpoints[0].headers).toEqual({ Authorization: null, 'x-team': null });
+
+    // null keeps the stored value (any case of the name); a new value is sealed; null without a stored value is refused.
+    const kept = await api('PUT', '/v1/webhooks', token, { endpoints: [{ id: 'f1', url: hookUrl, headers: { authorization: null, 'x-env': 'prod' } }] });
+    expect(kept.status).toBe(202);
+    expect(kept.body.endpoints[0].headers).toEqual({ Authorization: null, 'x-env': null });
+    const after = await waitFor(async () => {
+      const r = await storedOne(fay, 'f1');
+      return r && 'x-env' in r.headers ? r : undefined;
+    }, 'the kept header projected');
+    expect(after.headers.Authorization).toBe(row.headers.Authorization);
+    expect(after.headers['x-team']).toBeUndefined();
+    const refused = await api('PUT', '/v1/webhooks', token, { endpoints: [{ id: 'f1', url: hookUrl, headers: { 'x-missing': null } }] });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('endpoints[0].headers.x-missing: null keeps the stored value');
+
+    // Sent as set: the test delivery carries the opened values.
+    const tested = await api('POST', '/v1/webhooks/f1/test', token);
+    expect(tested.status).toBe(202);
+    const got = await waitFor(() => received.find((r) => r.headers['webhook-id'] === tested.body.delivery_id), 'fay\'s test delivery');
+    expect(got.headers.authorization).toBe('Bearer fay-credential');
+    expect(got.headers['x-env']).toBe('prod');
   });
 });

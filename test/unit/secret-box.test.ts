@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { createSecretBox, webhookSecretContext } from '../../src/secret-box.ts';
+import { createSecretBox, openHeaders, sealHeaders, webhookSecretContext } from '../../src/secret-box.ts';
 import { generateSecret } from '../../src/api/webhooks.ts';
 import { endpointProblems } from '../../src/api/webhook-validation.ts';
 
@@ -66,5 +66,18 @@ describe('webhook endpoint sets', () => {
     const secret = generateSecret();
     expect(Buffer.from(secret.slice('whsec_'.length), 'base64')).toHaveLength(32);
     expect(generateSecret()).not.toBe(secret);
+  });
+
+  it('seals custom header values per user, endpoint and header name; opens them; passes plain values kept before sealing', () => {
+    const box = createSecretBox(key);
+    const sealed = sealHeaders(box, { Authorization: 'Bearer t', 'x-team': 'ops' }, 'u1', 'e1');
+    expect(Object.values(sealed).every((v) => v.startsWith('sealed:v1.'))).toBe(true);
+    expect(JSON.stringify(sealed)).not.toContain('Bearer t');
+    expect(openHeaders(box, sealed, 'u1', 'e1')).toEqual({ Authorization: 'Bearer t', 'x-team': 'ops' });
+    // Header names match in any case, as HTTP's do.
+    expect(openHeaders(box, { authorization: sealed.Authorization! }, 'u1', 'e1')).toEqual({ authorization: 'Bearer t' });
+    expect(() => openHeaders(box, sealed, 'u1', 'e2')).toThrow();
+    expect(() => openHeaders(box, { 'x-team': sealed.Authorization! }, 'u1', 'e1')).toThrow();
+    expect(openHeaders(box, { 'x-plain': 'kept as it was' }, 'u1', 'e1')).toEqual({ 'x-plain': 'kept as it was' });
   });
 });

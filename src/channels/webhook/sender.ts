@@ -16,7 +16,7 @@ import { request, type Dispatcher } from 'undici';
 import type { DeliveryCommand, WebhookTarget } from '../../model/routing.ts';
 import type { AttemptOutcome } from '../../processors/webhook/decide.ts';
 import { retryAfterMs } from '../../processors/webhook/decide.ts';
-import { webhookSecretContext, type SecretBox } from '../../secret-box.ts';
+import { openHeaders, webhookSecretContext, type SecretBox } from '../../secret-box.ts';
 import { renderPayload } from './payload.ts';
 import { signatureHeaders } from './signing.ts';
 import { AddressRefusedError } from './agent.ts';
@@ -113,7 +113,7 @@ export function createSender(options: SenderOptions): Sender {
       body = renderPayload(target.format, target.url, command.notification);
       const secrets = secretsOf(command, target);
       headers = {
-        ...target.headers,
+        ...openHeaders(options.secrets, target.headers, command.user_id, target.endpoint_id),
         'content-type': 'application/json',
         'user-agent': options.userAgent,
         ...(secrets.length > 0 ? signatureHeaders({ id: command.delivery_id, timestampMs: clock(), body, secrets }) : { 'webhook-id': command.delivery_id }),
