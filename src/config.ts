@@ -201,6 +201,7 @@ export const SETTINGS = {
   wsOrigins: { env: 'TIDINGS_WS_ORIGINS', doc: 'Comma list of Origins allowed to open a WebSocket; "*" allows any. Default: the server\'s own address.', parse: list },
   wsMaxConnectionsPerUser: { env: 'TIDINGS_WS_MAX_CONNECTIONS_PER_USER', doc: 'WebSockets one user may hold on one gateway; a new one beyond it closes that user\'s oldest with code 4008.', default: '10', parse: integer(1, 1000) },
   wsMaxBufferedBytes: { env: 'TIDINGS_WS_MAX_BUFFERED_BYTES', doc: 'Bytes queued on one WebSocket before its client counts as too slow and is dropped.', default: String(1024 * 1024), parse: integer(1024, 1024 ** 3) },
+  testNotificationPerMinute: { env: 'TIDINGS_TEST_NOTIFICATION_PER_MINUTE', doc: 'Test notifications (POST /v1/notifications/test) one user may ask for per minute on one API process; beyond it 429 with Retry-After.', default: '5', parse: integer(1, 10_000) },
   failpoint: { env: 'TIDINGS_FAILPOINT', doc: 'For crash tests only: "projector-after-records:N" kills the process with SIGKILL right after the database commit that brings the records the projector applied to N or more.', parse: failpoint },
   stackDir: { env: 'TIDINGS_STACK_DIR', doc: 'Folder of the local stack: data, logs, pid files.', default: '.stack', parse: text },
   cacheDir: { env: 'TIDINGS_CACHE_DIR', doc: 'Folder for downloads (Kafka jars, Apicurio distribution).', default: '.cache', parse: text },

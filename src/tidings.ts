@@ -40,6 +40,7 @@ import { preferenceRoutes } from './api/preferences.ts';
 import { unsubscribeRoutes } from './api/unsubscribe.ts';
 import { recipientRoutes } from './api/recipients.ts';
 import { inboxRoutes } from './api/inbox.ts';
+import { testNotificationRoutes } from './api/test-notification.ts';
 import { auditRoutes } from './api/audit.ts';
 import { deadLetterRoutes } from './api/dead-letters.ts';
 import { createDeadLetterStore } from './kafka/dead-letter-store.ts';
@@ -192,6 +193,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   if (has('ingest')) await app.register(eventRoutes, { publisher, eventsTopic: topics.events });
   if (has('api')) {
     await app.register(inboxRoutes, { pool, publisher, readsTopic: topics.reads });
+    await app.register(testNotificationRoutes, { publisher, eventsTopic: topics.events, perMinute: config.testNotificationPerMinute });
     await app.register(preferenceRoutes, { publisher, pool, preferencesTopic: topics.preferences });
     await app.register(unsubscribeRoutes, { publisher, pool, preferencesTopic: topics.preferences, secret: Buffer.from(endpoints.secretKey, 'base64') });
     await app.register(recipientRoutes, { publisher, pool, recipientsTopic: topics.recipients });
@@ -205,7 +207,10 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   // open a socket; their origin is known once the port is.
   const origins = config.wsOrigins ? [...config.wsOrigins] : [];
   const sockets = has('gateway')
-    ? attachSocketServer({ server: app.server, auth, connections, origins, metrics, log: log.child({ component: 'websocket' }) })
+    ? attachSocketServer({
+      server: app.server, auth, connections, origins, metrics, log: log.child({ component: 'websocket' }),
+      commands: has('api') ? { pool, publisher, readsTopic: topics.reads } : undefined, // mark_read & co. need the api role, as their REST routes do
+    })
     : undefined;
   await app.listen({ host: config.httpHost, port: config.httpPort });
   const address = app.server.address();

@@ -5,26 +5,17 @@
  * everything else. A user only ever sees and changes their own notifications.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Publisher } from '../kafka/publisher.ts';
-import type { Pool } from '../db/pool.ts';
-import { listInbox, ownsNotification, unreadCount, type InboxRow } from '../db/notifications.ts';
-import type { ReadEvent } from '../model/routing.ts';
+import { listInbox, unreadCount, type InboxRow } from '../db/notifications.ts';
 import type { NotificationView } from '../model/notification.ts';
-import { NotFoundError } from '../errors.ts';
+import { applyReadAction, type ReadActionDeps } from './read-actions.ts';
 import { requireRole } from './authenticate.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
-export interface InboxRoutesDeps {
-  pool: Pool;
-  publisher: Publisher;
-  readsTopic: string;
-}
+export type InboxRoutesDeps = ReadActionDeps;
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
 export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): Promise<void> {
-  const record = async (event: ReadEvent) => deps.publisher.publish(deps.readsTopic, event.user_id, event);
-
   app.get<{ Querystring: { limit: number; cursor?: string; unread: boolean; archived: boolean } }>('/v1/notifications', {
     preHandler: requireRole(),
     schema: {
@@ -59,17 +50,14 @@ export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): 
   for (const [action, summary] of [['read', 'Mark one notification read'], ['archive', 'Archive one notification']] as const) {
     app.post<{ Params: { id: string } }>(`/v1/notifications/:id/${action}`, { preHandler: requireRole(), schema: { summary, params: idParams } },
       async (request, reply) => {
-        const userId = request.principal!.userId;
-        if (!(await ownsNotification(deps.pool, userId, request.params.id))) throw new NotFoundError('no such notification');
-        await record({ user_id: userId, action, notification_id: request.params.id, before: null, at: Date.now() });
+        await applyReadAction(deps, request.principal!.userId, { action, notificationId: request.params.id }, Date.now());
         return reply.code(202).send({ status: 'accepted' });
       });
   }
 
   app.post('/v1/notifications/read-all', { preHandler: requireRole(), schema: { summary: 'Mark everything received so far read' } },
     async (request, reply) => {
-      const now = Date.now();
-      await record({ user_id: request.principal!.userId, action: 'read_all', notification_id: null, before: now, at: now });
+      await applyReadAction(deps, request.principal!.userId, { action: 'read_all' }, Date.now());
       return reply.code(202).send({ status: 'accepted' });
     });
 }

@@ -25,6 +25,7 @@ export interface TypeInfo {
 
 const quiet: Channels = { in_app: true, email: false, webhook: true };
 const loud: Channels = { in_app: true, email: true, webhook: true };
+const inAppOnly: Channels = { in_app: true, email: false, webhook: false };
 const info = (category: Category, defaults: Channels, mandatory = false): TypeInfo => ({ category, defaults, mandatory });
 
 export const CATALOGUE: Readonly<Record<string, TypeInfo>> = Object.freeze({
@@ -40,6 +41,7 @@ export const CATALOGUE: Readonly<Record<string, TypeInfo>> = Object.freeze({
   security_password_changed: info('security', loud, true),
   webhook_failure: info('system', loud),
   maintenance_announcement: info('system', loud),
+  system_test: info('system', inAppOnly), // POST /v1/notifications/test and webhook tests (the WebSocket seed's test notification)
   access_denied: info('access', loud),
   approval_timed_out: info('access', loud),
 });

@@ -1,6 +1,7 @@
 /**
- * The sockets this gateway holds, by user. Several tabs per user, up to a cap;
- * a client that does not read its frames is dropped before its buffer grows.
+ * The sockets this gateway holds, by user and by the roles of their tokens.
+ * Several tabs per user, up to a cap; a client that does not read its frames
+ * is dropped before its buffer grows.
  */
 import type { WebSocket } from 'ws';
 import type { Metrics } from '../metrics.ts';
@@ -14,10 +15,13 @@ export interface ConnectionLimits {
 }
 
 export interface Connections {
-  add(userId: string, socket: WebSocket): void;
+  /** `roles`: those of the socket's token, for sendToRole. */
+  add(userId: string, socket: WebSocket, roles?: readonly string[]): void;
   remove(userId: string, socket: WebSocket): void;
   /** Sends a frame to every socket of the user; returns how many got it. */
   send(userId: string, frame: ServerFrame): number;
+  /** Sends a frame once to every socket whose token holds `role`, whoever its user; returns how many got it. */
+  sendToRole(role: string, frame: ServerFrame): number;
   count(): { sockets: number; users: number };
   /** Open sockets per user, most first. */
   perUser(): { user_id: string; sockets: number }[];
@@ -28,6 +32,8 @@ export interface Connections {
 /** `metrics`: where open sockets, sockets opened, frames sent and slow clients dropped are counted; nothing without. */
 export function createConnections(limits: ConnectionLimits, metrics?: Metrics): Connections {
   const byUser = new Map<string, Set<WebSocket>>();
+  // Only sockets whose token has roles are listed here, so role-less sockets cost nothing more.
+  const byRole = new Map<string, Map<WebSocket, string>>(); // role → socket → its user
   let sockets = 0;
   const counted = metrics?.websocket;
   counted?.connections.set(0);
@@ -38,11 +44,25 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
       sockets -= 1;
       counted?.connections.set(sockets);
       if (set.size === 0) byUser.delete(userId);
+      for (const [role, members] of byRole) if (members.delete(socket) && members.size === 0) byRole.delete(role);
     }
   };
 
+  /** Writes `text` to `socket` unless it is too slow (then it is dropped) or closed; true when written. */
+  const write = (userId: string, socket: WebSocket, text: string): boolean => {
+    if (socket.bufferedAmount > limits.maxBufferedBytes) {
+      remove(userId, socket);
+      socket.terminate();
+      counted?.slowClientCloses.inc();
+      return false;
+    }
+    if (socket.readyState !== socket.OPEN) return false;
+    socket.send(text);
+    return true;
+  };
+
   return {
-    add(userId, socket) {
+    add(userId, socket, roles = []) {
       let set = byUser.get(userId);
       if (!set) {
         set = new Set();
@@ -56,6 +76,11 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
         }
       }
       set.add(socket);
+      for (const role of new Set(roles)) {
+        let members = byRole.get(role);
+        if (!members) byRole.set(role, members = new Map());
+        members.set(socket, userId);
+      }
       sockets += 1;
       counted?.connections.set(sockets);
       counted?.opened.inc();
@@ -66,18 +91,16 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
       if (!set) return 0;
       const text = JSON.stringify(frame);
       let sent = 0;
-      for (const socket of [...set]) {
-        if (socket.bufferedAmount > limits.maxBufferedBytes) {
-          remove(userId, socket);
-          socket.terminate();
-          counted?.slowClientCloses.inc();
-          continue;
-        }
-        if (socket.readyState === socket.OPEN) {
-          socket.send(text);
-          sent += 1;
-        }
-      }
+      for (const socket of [...set]) if (write(userId, socket, text)) sent += 1;
+      if (sent > 0) counted?.framesSent.inc({ type: frame.type }, sent);
+      return sent;
+    },
+    sendToRole(role, frame) {
+      const members = byRole.get(role);
+      if (!members) return 0;
+      const text = JSON.stringify(frame);
+      let sent = 0;
+      for (const [socket, userId] of [...members]) if (write(userId, socket, text)) sent += 1;
       if (sent > 0) counted?.framesSent.inc({ type: frame.type }, sent);
       return sent;
     },
@@ -86,6 +109,7 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
     closeAll(code, reason) {
       for (const set of byUser.values()) for (const socket of set) socket.close(code, reason);
       byUser.clear();
+      byRole.clear();
       sockets = 0;
       counted?.connections.set(0);
     },

@@ -4,7 +4,7 @@
  * `type`). Types and constants only, so the gateway processor's decide
  * function may use it as well as the server.
  */
-import type { NotificationView } from '../model/notification.ts';
+import type { NotificationView, Severity } from '../model/notification.ts';
 
 export const WS_PATH = '/v1/ws';
 
@@ -34,17 +34,73 @@ export interface PongFrame {
   server_time: string;
 }
 
-/** Server → client: a client frame the server cannot read. */
+/** Server → client: a client frame the server cannot read or carry out. */
 export interface ErrorFrame {
   type: 'error';
   error: string;
+  /** the type of the client frame this answers, when it had a known one */
+  command?: ClientFrame['type'];
+  /** the notification the command named, when it named one */
+  notification_id?: string;
 }
 
-export type ServerFrame = ConnectionFrame | NotificationFrame | PongFrame | ErrorFrame;
+/** The client commands that change the inbox, by the name each has on the socket. */
+export type InboxCommand = 'mark_read' | 'mark_all_read' | 'archive';
+
+/**
+ * Server → client: the confirmation of a mark_read, mark_all_read or archive
+ * (KrakenHashes' `mark_read`), once its event is on notification.reads; the
+ * inbox and unread count show it when the projector has applied it.
+ */
+export interface MarkReadFrame {
+  type: 'mark_read';
+  action: InboxCommand;
+  /** null for mark_all_read */
+  notification_id: string | null;
+  /** ISO 8601; for mark_all_read, what was received up to this time is read */
+  at: string;
+}
+
+/** Server → client, to admins' sockets only: a security notification of any user (KrakenHashes' admin alerts). */
+export interface SystemAlertFrame {
+  type: 'system_alert';
+  alert: {
+    notification_id: string;
+    /** the notification's type, e.g. security_suspicious_login */
+    event_type: string;
+    severity: Severity;
+    title: string;
+    message: string;
+    /** whom it concerns */
+    user_id: string;
+    source: { type: string; id: string };
+    /** ISO 8601 */
+    occurred_at: string;
+  };
+}
+
+export type ServerFrame = ConnectionFrame | NotificationFrame | PongFrame | ErrorFrame | MarkReadFrame | SystemAlertFrame;
 
 /** Client → server. */
 export interface PingFrame {
   type: 'ping';
 }
 
-export type ClientFrame = PingFrame;
+/** Client → server: one of the user's notifications read. */
+export interface MarkReadCommand {
+  type: 'mark_read';
+  notification_id: string;
+}
+
+/** Client → server: everything the user received so far read. */
+export interface MarkAllReadCommand {
+  type: 'mark_all_read';
+}
+
+/** Client → server: one of the user's notifications archived. */
+export interface ArchiveCommand {
+  type: 'archive';
+  notification_id: string;
+}
+
+export type ClientFrame = PingFrame | MarkReadCommand | MarkAllReadCommand | ArchiveCommand;

@@ -4,7 +4,8 @@
  * authenticates with `?token=<jwt>` (browsers cannot set headers on a
  * WebSocket), other clients may send `Authorization: Bearer`. The Origin must
  * be on the allow-list. The server pings every 30 s and drops a client that
- * did not answer the previous ping.
+ * did not answer the previous ping. Clients may send ping and the inbox
+ * commands mark_read, mark_all_read and archive (see client-frames.ts).
  */
 import { STATUS_CODES, type Server, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,11 +14,15 @@ import type { Authenticator, Principal } from '../auth.ts';
 import { bearerToken } from '../auth.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import type { ReadActionDeps } from '../api/read-actions.ts';
 import type { Connections } from './connections.ts';
-import { GOING_AWAY, WS_PATH, type ConnectionFrame, type ErrorFrame, type PongFrame, type ServerFrame } from './protocol.ts';
+import { GOING_AWAY, WS_PATH, type ConnectionFrame, type ServerFrame } from './protocol.ts';
+import { handleClientFrame } from './client-frames.ts';
+import { createCommandRunner } from './commands.ts';
 
 const PING_INTERVAL = 30_000; // ms
-const MAX_FRAME = 64 * 1024; // bytes a client may send in one frame
+const MAX_FRAME = 64 * 1024; // bytes of one client frame; ws closes the socket with 1009 past it
+const MAX_COMMANDS_IN_FLIGHT = 8; // per socket: a client flooding commands gets errors, not a queue
 
 export interface SocketServerOptions {
   server: Server;
@@ -26,8 +31,10 @@ export interface SocketServerOptions {
   /** allowed Origins; '*' allows any; a request without Origin (not a browser) is allowed */
   origins: readonly string[];
   log: Logger;
-  /** where the frames this server sends itself (connection, pong, error) are counted; the gateway's are counted by `connections` */
+  /** where the frames this server sends itself (connection, pong, error, mark_read) are counted; the gateway's are counted by `connections` */
   metrics?: Metrics;
+  /** what the inbox commands need (the api role's); without, each command is answered with an error frame */
+  commands?: ReadActionDeps | undefined;
 }
 
 export interface SocketServer {
@@ -38,7 +45,10 @@ export function attachSocketServer(options: SocketServerOptions): SocketServer {
   const { connections, log } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
   const alive = new WeakMap<WebSocket, boolean>();
+  const inFlight = new WeakMap<WebSocket, number>();
+  const runner = createCommandRunner(options.commands, log);
   const send = (ws: WebSocket, frame: ServerFrame) => {
+    if (ws.readyState !== ws.OPEN) return; // a command's answer may come after the client left
     ws.send(JSON.stringify(frame));
     options.metrics?.websocket.framesSent.inc({ type: frame.type });
   };
@@ -66,13 +76,24 @@ export function attachSocketServer(options: SocketServerOptions): SocketServer {
   };
 
   const onConnection = (ws: WebSocket, principal: Principal) => {
-    connections.add(principal.userId, ws);
+    connections.add(principal.userId, ws, principal.roles);
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     ws.on('close', () => connections.remove(principal.userId, ws));
     ws.on('error', (err) => log.debug({ err }, 'websocket error'));
     ws.on('message', (data, isBinary) => {
-      send(ws, handleClientFrame(isBinary ? null : data.toString()));
+      const outcome = handleClientFrame(isBinary ? null : data.toString(), Date.now());
+      if (outcome.kind === 'reply') return send(ws, outcome.frame);
+      const running = inFlight.get(ws) ?? 0;
+      if (running >= MAX_COMMANDS_IN_FLIGHT) {
+        return send(ws, { type: 'error', error: `at most ${MAX_COMMANDS_IN_FLIGHT} commands at once; wait for their answers`, command: outcome.command.type });
+      }
+      inFlight.set(ws, running + 1);
+      // run() answers every failure with an error frame; it does not reject.
+      void runner.run(principal.userId, outcome.command, Date.now()).then((frame) => {
+        inFlight.set(ws, (inFlight.get(ws) ?? 1) - 1);
+        send(ws, frame);
+      });
     });
     const hello: ConnectionFrame = { type: 'connection', user_id: principal.userId, server_time: new Date().toISOString() };
     send(ws, hello);
@@ -100,20 +121,6 @@ export function attachSocketServer(options: SocketServerOptions): SocketServer {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-}
-
-/** The server's answer to a client frame; unknown frames get an error frame. */
-export function handleClientFrame(text: string | null): PongFrame | ErrorFrame {
-  if (text === null) return { type: 'error', error: 'binary frames are not supported' };
-  let frame: unknown;
-  try {
-    frame = JSON.parse(text);
-  } catch {
-    return { type: 'error', error: 'frames must be JSON' };
-  }
-  const type = typeof frame === 'object' && frame !== null ? (frame as { type?: unknown }).type : undefined;
-  if (type === 'ping') return { type: 'pong', server_time: new Date().toISOString() };
-  return { type: 'error', error: `unknown frame type ${JSON.stringify(type)}` };
 }
 
 function destroy(this: Duplex): void {

@@ -21,7 +21,7 @@ const SEED = process.env.TIDINGS_FUZZ_SEED === 'random' ? undefined : Number(pro
 /** Routes the brief names; the fuzzed list comes from the server's OpenAPI document and must hold these. */
 const KNOWN = [
   'POST /v1/events', 'GET /v1/notifications', 'GET /v1/notifications/unread-count', 'POST /v1/notifications/{id}/read',
-  'POST /v1/notifications/{id}/archive', 'POST /v1/notifications/read-all', 'GET /v1/preferences', 'PUT /v1/preferences',
+  'POST /v1/notifications/{id}/archive', 'POST /v1/notifications/read-all', 'POST /v1/notifications/test', 'GET /v1/preferences', 'PUT /v1/preferences',
   'GET /v1/recipients/me', 'PUT /v1/recipients/me', 'PUT /v1/recipients/{userId}', 'GET /v1/webhooks', 'PUT /v1/webhooks',
   'GET /v1/admin/audit', 'GET /health', 'GET /health/live', 'GET /health/ready', 'GET /health/database',
 ];
@@ -29,6 +29,7 @@ const KNOWN = [
 /** A well-formed body per route, for mutations that get past the schema and into the handler. */
 const VALID: Record<string, unknown> = {
   'POST /v1/events': { user_id: 'fuzz-user', type: 'job_completed', title: 'Done', message: 'All done', source_type: 'job', source_id: '1', data: { n: 1 } },
+  'POST /v1/notifications/test': { title: 'Hello', message: 'A test', severity: 'info' },
   'PUT /v1/preferences': { preferences: [{ type: 'job_completed', in_app: true, email: false, webhook: false }] },
   'PUT /v1/recipients/me': { email: 'a@example.test', display_name: 'A', locale: 'en', time_zone: 'UTC', topics: ['gpu'] },
   'PUT /v1/recipients/{userId}': { email: 'a@example.test', roles: ['ops'], topics: [] },

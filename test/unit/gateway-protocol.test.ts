@@ -1,21 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { handleClientFrame } from '../../src/websocket/server.ts';
+import { handleClientFrame } from '../../src/websocket/client-frames.ts';
 import { decideGateway } from '../../src/processors/gateway/decide.ts';
 import type { Notification } from '../../src/model/notification.ts';
 
 describe('client frames', () => {
   it('answers ping with pong', () => {
-    expect(handleClientFrame('{"type":"ping"}')).toMatchObject({ type: 'pong' });
+    expect(handleClientFrame('{"type":"ping"}', Date.UTC(2026, 0, 1))).toEqual({ kind: 'reply', frame: { type: 'pong', server_time: '2026-01-01T00:00:00.000Z' } });
   });
 
   it('answers what it cannot read with an error frame', () => {
-    expect(handleClientFrame('not json')).toEqual({ type: 'error', error: 'frames must be JSON' });
-    expect(handleClientFrame(null)).toEqual({ type: 'error', error: 'binary frames are not supported' });
-    expect(handleClientFrame('{"type":"dance"}')).toEqual({ type: 'error', error: 'unknown frame type "dance"' });
+    const reply = (text: string | null) => handleClientFrame(text, 0);
+    expect(reply('not json')).toEqual({ kind: 'reply', frame: { type: 'error', error: 'frames must be JSON' } });
+    expect(reply(null)).toEqual({ kind: 'reply', frame: { type: 'error', error: 'binary frames are not supported' } });
+    expect(reply('{"type":"dance"}')).toEqual({ kind: 'reply', frame: { type: 'error', error: 'unknown frame type "dance"' } });
   });
 });
 
 describe('decideGateway', () => {
+  it('given a security notification, then its recipient gets the notification and admins\' sockets a system_alert', () => {
+    const n: Notification = {
+      id: 'n2', user_id: 'u2', type: 'security_suspicious_login', category: 'security', severity: 'warning', title: 'New login', message: 'From 203.0.113.9',
+      data: '{}', action_url: null, source_type: 'login', source_id: 'l1', source_key: 'login:l1:security_suspicious_login:u2', event_id: null,
+      occurred_at: Date.UTC(2026, 0, 1), created_at: Date.UTC(2026, 0, 1, 0, 0, 1),
+    };
+    const outputs = decideGateway(n);
+    expect(outputs.map((o) => o.kind)).toEqual(['push', 'alert']);
+    expect(outputs[1]).toEqual({
+      kind: 'alert', role: 'admin',
+      frame: { type: 'system_alert', alert: {
+        notification_id: 'n2', event_type: 'security_suspicious_login', severity: 'warning', title: 'New login', message: 'From 203.0.113.9',
+        user_id: 'u2', source: { type: 'login', id: 'l1' }, occurred_at: '2026-01-01T00:00:00.000Z',
+      } },
+    });
+  });
+
   it('given an accepted notification, then its recipient gets a notification frame with parsed data and ISO times', () => {
     const n: Notification = {
       id: 'n1', user_id: 'u1', type: 'agent_offline', category: 'agent', severity: 'warning', title: 'Agent offline', message: 'gpu-3 went away',

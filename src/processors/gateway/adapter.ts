@@ -1,7 +1,7 @@
 /**
  * Wires the gateway to the runner: notification.inbox (what the router put in
  * the inbox, in-app preference and mandatory types applied) → sockets of this
- * instance. Each gateway instance has its own consumer group and starts at the
+ * instance, security notifications also to admins' sockets. Each gateway instance has its own consumer group and starts at the
  * end of the log; what a browser missed while away it reads from the inbox.
  */
 import type { TopicNames } from '../../kafka/topics.ts';
@@ -43,8 +43,11 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<GatewayOutput
             case 'push':
               deps.connections.send(output.userId, output.frame);
               break;
+            case 'alert':
+              deps.connections.sendToRole(output.role, output.frame);
+              break;
             default:
-              assertNever(output.kind);
+              assertNever(output);
           }
         }
       }

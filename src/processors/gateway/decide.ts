@@ -1,11 +1,21 @@
-/** The gateway's logic: which frame each inbox notification becomes, and for whom. */
+/**
+ * The gateway's logic: which frames each inbox notification becomes, and for
+ * whom. A security notification also goes to every admin's sockets as a
+ * system_alert (KrakenHashes' admin alerts), whoever it concerns.
+ */
 import type { Notification } from '../../model/notification.ts';
-import type { NotificationFrame } from '../../websocket/protocol.ts';
+import type { NotificationFrame, SystemAlertFrame } from '../../websocket/protocol.ts';
 
-export type GatewayOutput = { kind: 'push'; userId: string; frame: NotificationFrame };
+/** The role whose sockets get system_alert frames. */
+export const ALERTED_ROLE = 'admin';
+
+export type GatewayOutput =
+  | { kind: 'push'; userId: string; frame: NotificationFrame }
+  | { kind: 'alert'; role: string; frame: SystemAlertFrame };
 
 export function decideGateway(n: Notification): GatewayOutput[] {
-  return [{
+  const occurredAt = new Date(n.occurred_at).toISOString();
+  const push: GatewayOutput = {
     kind: 'push',
     userId: n.user_id,
     frame: {
@@ -20,9 +30,21 @@ export function decideGateway(n: Notification): GatewayOutput[] {
         data: JSON.parse(n.data) as Record<string, unknown>,
         action_url: n.action_url,
         source: { type: n.source_type, id: n.source_id },
-        occurred_at: new Date(n.occurred_at).toISOString(),
+        occurred_at: occurredAt,
         created_at: new Date(n.created_at).toISOString(),
         read: false,
+      },
+    },
+  };
+  if (n.category !== 'security') return [push];
+  return [push, {
+    kind: 'alert',
+    role: ALERTED_ROLE,
+    frame: {
+      type: 'system_alert',
+      alert: {
+        notification_id: n.id, event_type: n.type, severity: n.severity, title: n.title, message: n.message,
+        user_id: n.user_id, source: { type: n.source_type, id: n.source_id }, occurred_at: occurredAt,
       },
     },
   }];
