@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
+import { NO_COMMANDS } from '../../src/websocket/commands.ts';
 import { callApi, connectClient, startHarness, waitFor, waitUntilProcessed, type Harness } from './harness.ts';
 
 type Client = { socket: WebSocket; frames: Record<string, unknown>[] };
@@ -94,6 +95,16 @@ describe('socket commands, admin alerts and test notifications', () => {
     expect(tab.socket.readyState).toBe(tab.socket.OPEN);
   });
 
+  it('a flood of commands gets an answer each, errors past the ones in flight, and the socket stays open', async () => {
+    const tab = await connect(`flood-${randomUUID()}`);
+    const before = tab.frames.length;
+    for (let i = 0; i < 40; i++) tab.socket.send('{"type":"mark_all_read"}');
+    const answers = await waitFor(() => (tab.frames.length - before >= 40 ? tab.frames.slice(before) : undefined), '40 answers');
+    expect(answers.filter((f) => f.type === 'mark_read').length).toBeGreaterThanOrEqual(8);
+    expect(answers.every((f) => f.type === 'mark_read' || (f.type === 'error' && f.command === 'mark_all_read'))).toBe(true);
+    expect(await answer(tab, '{"type":"ping"}')).toMatchObject({ type: 'pong' });
+  });
+
   it('an admin\'s sockets get a system_alert for another user\'s security event, a non-admin\'s do not', async () => {
     const [root, carol] = [`root-${randomUUID()}`, `carol-${randomUUID()}`];
     const adminTabs = [await connect(root, ['admin']), await connect(root, ['admin'])];
@@ -136,5 +147,25 @@ describe('socket commands, admin alerts and test notifications', () => {
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     // The limit is per user: someone else still gets theirs.
     expect((await callApi(h, 'POST', '/v1/notifications/test', await token(`grace-${randomUUID()}`))).status).toBe(202);
+  });
+});
+
+describe('socket commands on a gateway without the api role', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness({ TIDINGS_ROLES: 'gateway' }); });
+  afterAll(async () => h?.stop());
+
+  it('answers each command with an error frame saying so, and keeps answering ping', async () => {
+    const { socket, frames } = await connectClient(h.tidings.wsUrl, await h.auth.sign({ userId: `solo-${randomUUID()}`, roles: [] }));
+    socket.send(JSON.stringify({ type: 'mark_read', notification_id: randomUUID() }));
+    socket.send('{"type":"mark_all_read"}');
+    socket.send('{"type":"ping"}');
+    const answers = await waitFor(() => (frames.length >= 4 ? frames.slice(1) : undefined), 'three answers');
+    expect(answers.filter((f) => f.type === 'error')).toEqual([
+      { type: 'error', error: NO_COMMANDS, command: 'mark_read', notification_id: expect.any(String) },
+      { type: 'error', error: NO_COMMANDS, command: 'mark_all_read' },
+    ]);
+    expect(answers.filter((f) => f.type === 'pong')).toHaveLength(1);
+    socket.close();
   });
 });
