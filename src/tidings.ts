@@ -10,9 +10,9 @@ import { smtpUrlsOf, tiersOf, type Config, type Role } from './config.ts';
 import type { Endpoints } from './endpoints.ts';
 import type { Logger } from './logger.ts';
 import { createAuthenticator } from './auth.ts';
-import { createKafka, ensureTopics, endOffsets, topicNames, type TopicNames } from './kafka/client.ts';
+import { createKafka, ensureTopics, endOffsets, topicNames, withAdmin, type TopicNames } from './kafka/client.ts';
 import { createCodec } from './kafka/codec.ts';
-import { TOPICS, valueSchemas } from './kafka/topics.ts';
+import { TOPICS, valueSchemas, withExistingTiers } from './kafka/topics.ts';
 import { createPublisher, type Publisher } from './kafka/publisher.ts';
 import { startProcessor, type RunningProcessor } from './kafka/runner.ts';
 import { createPool, ping, type Pool } from './db/pool.ts';
@@ -93,7 +93,8 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
 
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: `${config.kafkaClientId}-${instanceId}`, log });
   const dedupeWindowMs = config.dedupeWindowHours * 3_600_000;
-  const tiers = tiersOf(config);
+  // The schedules' tiers, and tier topics a former schedule left (their records are still delivered).
+  const tiers = withExistingTiers(topics, tiersOf(config), await withAdmin(kafka, (admin) => admin.listTopics()));
   const created = await ensureTopics(kafka, { prefix, partitions: config.partitions, replicationFactor: config.replicationFactor, retentionMs: { dedupe: dedupeWindowMs }, tiers });
   if (created.length > 0) log.info({ topics: created }, 'topics created');
 
@@ -209,7 +210,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   const sockets = has('gateway')
     ? attachSocketServer({
       server: app.server, auth, connections, origins, metrics, log: log.child({ component: 'websocket' }),
-      commands: has('api') ? { pool, publisher, readsTopic: topics.reads } : undefined, // mark_read & co. need the api role, as their REST routes do
+      commands: { pool, publisher, readsTopic: topics.reads }, // mark_read & co., as the REST routes apply them, on every gateway
     })
     : undefined;
   await app.listen({ host: config.httpHost, port: config.httpPort });

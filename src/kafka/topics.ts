@@ -116,6 +116,33 @@ export function delayLabel(ms: number): string {
   return `${ms}ms`;
 }
 
+/** The delay of a topic name suffix that delayLabel writes (`250ms`, `4s`, `5m`, `2h`), or undefined for any other text. */
+export function parseDelayLabel(label: string): number | undefined {
+  const m = /^([1-9]\d{0,9})(ms|s|m|h)$/.exec(label);
+  if (!m) return undefined;
+  const ms = Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return delayLabel(ms) === label ? ms : undefined;
+}
+
+/**
+ * The tiers of `tiers` and, for each tiered family, the delays of its tier
+ * topics that exist (`existing`, the cluster's topic names) though the
+ * schedule no longer names them: records waiting there when the schedule
+ * changed are still read and attempted when due (their next retry takes the
+ * schedule's tiers). Delays in ascending order.
+ */
+export function withExistingTiers(names: TopicNames, tiers: Tiers, existing: readonly string[]): Tiers {
+  const result: Partial<Record<TopicKey, readonly number[]>> = { ...tiers };
+  for (const key of Object.keys(TOPICS) as TopicKey[]) {
+    if (!('tiered' in TOPICS[key])) continue;
+    const base = `${names[key]}.`;
+    const found = existing.filter((t) => t.startsWith(base)).map((t) => parseDelayLabel(t.slice(base.length))).filter((ms): ms is number => ms !== undefined);
+    const all = [...new Set([...(tiers[key] ?? []), ...found])].sort((a, b) => a - b);
+    if (all.length > 0) result[key] = all;
+  }
+  return result;
+}
+
 /** The topics of a tiered family, one per delay, in the order of the delays (duplicates once). */
 export function tierTopics<K extends TopicKey>(names: TopicNames, key: K, tiers: Tiers): TopicName<K>[] {
   if (!('tiered' in TOPICS[key])) throw new TypeError(`${key} is not a tiered topic family`);
