@@ -23,6 +23,7 @@ import type { Recipient } from './model/routing.ts';
 import { routerProcessor } from './processors/router/adapter.ts';
 import { projectorProcessor } from './processors/projector/adapter.ts';
 import { gatewayProcessor } from './processors/gateway/adapter.ts';
+import { createUnreadCounts } from './websocket/unread-counts.ts';
 import { webhookProcessor, type Lane } from './processors/webhook/adapter.ts';
 import { createWebhookAgent } from './channels/webhook/agent.ts';
 import { systemResolver, type Resolver } from './channels/webhook/address-guard.ts';
@@ -51,7 +52,7 @@ import { emailCheck } from './health/email-check.ts';
 import { kafkaCheck, kafkaDetailedRoutes } from './health/kafka-check.ts';
 import { createLagMonitor } from './health/lag-monitor.ts';
 import { registerLagMetrics } from './health/lag-metrics.ts';
-import { processorsOf, type ProcessorName } from './topology.ts';
+import { groupId, processorsOf, type ProcessorName } from './topology.ts';
 import { createMetrics } from './metrics.ts';
 import { metricsRoutes } from './api/metrics.ts';
 import { connectionRoutes } from './api/connections.ts';
@@ -145,6 +146,10 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     };
   };
 
+  // unread_count frames once the projector has applied what changed a count (src/websocket/unread-counts.ts)
+  const unreadCounts = createUnreadCounts({
+    pool, projectorGroup: groupId('projector', prefix), connections, pollMs: 20, waitMs: config.wsUnreadCountWaitMs, log: log.child({ component: 'unread-counts' }),
+  });
   let directory: GlobalTable<Recipient> | undefined;
   // How each processor of src/topology.ts starts; which of them run is the roles' choice (processorsOf).
   const starters: Record<ProcessorName, () => Promise<RunningProcessor>> = {
@@ -163,8 +168,8 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     'email': () => startProcessor(emailProcessor(emailDeps('email')), runnerDeps),
     'email-retry': () => startProcessor(emailProcessor(emailDeps('email-retry')), runnerDeps),
     gateway: async () => {
-      const startAt = await endOffsets(kafka, topics.inbox);
-      return startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt }), runnerDeps);
+      const startAt = { [topics.inbox]: await endOffsets(kafka, topics.inbox), [topics.reads]: await endOffsets(kafka, topics.reads) };
+      return startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt, unreadCounts }), runnerDeps);
     },
   };
   const processors: RunningProcessor[] = [];
@@ -211,6 +216,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     ? attachSocketServer({
       server: app.server, auth, connections, origins, metrics, log: log.child({ component: 'websocket' }),
       commands: { pool, publisher, readsTopic: topics.reads }, // mark_read & co., as the REST routes apply them, on every gateway
+      unreadCounts,
     })
     : undefined;
   await app.listen({ host: config.httpHost, port: config.httpPort });
@@ -237,6 +243,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
       stopping ??= (async () => {
         ready = false;
         await sockets?.close();
+        unreadCounts.close();
         await app.close();
         await lag.stop();
         for (const p of [...processors].reverse()) await p.stop();

@@ -101,7 +101,7 @@ export const PROCESSORS = {
   email: emailLane('deliveryEmail'),
   'email-retry': emailLane('deliveryEmailRetry'),
   gateway: {
-    sources: [{ topic: 'inbox' }],
+    sources: [{ topic: 'inbox' }, { topic: 'reads' }],
     sinks: [],
     sink: 'sockets',
     group: 'per-instance',

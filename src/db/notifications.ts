@@ -101,6 +101,21 @@ export async function listInbox(pool: Pool, userId: string, q: InboxQuery): Prom
   return result.rows;
 }
 
+/** Unread counts of several users, in one query; users with none are 0. */
+export async function unreadCounts(pool: Pool, userIds: readonly string[]): Promise<Map<string, number>> {
+  const result = await pool.query<{ user_id: string; n: number }>(
+    'select user_id, count(*)::int as n from notifications where user_id = any($1::text[]) and read_at is null and archived_at is null group by user_id', [userIds]);
+  const counts = new Map(userIds.map((u) => [u, 0]));
+  for (const row of result.rows) counts.set(row.user_id, row.n);
+  return counts;
+}
+
+/** The projector's stored next offset of a partition (0 before any), read to know whether a record is in the read models yet. */
+export async function projectedOffset(pool: Pool, projectorGroup: string, topic: string, partition: number): Promise<bigint> {
+  const result = await pool.query<{ next_offset: string }>('select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3', [projectorGroup, topic, partition]);
+  return BigInt(result.rows[0]?.next_offset ?? '0');
+}
+
 export async function unreadCount(pool: Pool, userId: string): Promise<number> {
   const result = await pool.query<{ n: number }>('select count(*)::int as n from notifications where user_id = $1 and read_at is null and archived_at is null', [userId]);
   return result.rows[0]?.n ?? 0;

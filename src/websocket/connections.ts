@@ -23,6 +23,8 @@ export interface Connections {
   /** Sends a frame once to every socket whose token holds `role`, whoever its user; returns how many got it. */
   sendToRole(role: string, frame: ServerFrame): number;
   count(): { sockets: number; users: number };
+  /** Whether the user has a socket here. */
+  has(userId: string): boolean;
   /** Open sockets per user, most first. */
   perUser(): { user_id: string; sockets: number }[];
   /** Closes every socket with `code` (GOING_AWAY on shutdown). */
@@ -105,6 +107,7 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
       return sent;
     },
     count: () => ({ sockets, users: byUser.size }),
+    has: (userId) => byUser.has(userId),
     perUser: () => [...byUser].map(([userId, set]) => ({ user_id: userId, sockets: set.size })).sort((a, b) => b.sockets - a.sockets || a.user_id.localeCompare(b.user_id)),
     closeAll(code, reason) {
       for (const set of byUser.values()) for (const socket of set) socket.close(code, reason);

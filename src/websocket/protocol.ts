@@ -79,7 +79,13 @@ export interface SystemAlertFrame {
   };
 }
 
-export type ServerFrame = ConnectionFrame | NotificationFrame | PongFrame | ErrorFrame | MarkReadFrame | SystemAlertFrame;
+/** Server → client: the user's unread count, on connect and whenever it may have changed. */
+export interface UnreadCountFrame {
+  type: 'unread_count';
+  count: number;
+}
+
+export type ServerFrame = ConnectionFrame | NotificationFrame | PongFrame | ErrorFrame | MarkReadFrame | SystemAlertFrame | UnreadCountFrame;
 
 /** Client → server. */
 export interface PingFrame {

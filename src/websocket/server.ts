@@ -19,6 +19,7 @@ import type { Connections } from './connections.ts';
 import { GOING_AWAY, WS_PATH, type ConnectionFrame, type ServerFrame } from './protocol.ts';
 import { handleClientFrame } from './client-frames.ts';
 import { createCommandRunner } from './commands.ts';
+import type { UnreadCounts } from './unread-counts.ts';
 
 const PING_INTERVAL = 30_000; // ms
 const MAX_FRAME = 64 * 1024; // bytes of one client frame; ws closes the socket with 1009 past it
@@ -35,6 +36,8 @@ export interface SocketServerOptions {
   metrics?: Metrics;
   /** what the inbox commands need (the api role's); without, each command is answered with an error frame */
   commands?: ReadActionDeps | undefined;
+  /** sends each new socket its unread count after the connection frame; none: no count on connect */
+  unreadCounts?: Pick<UnreadCounts, 'greet'>;
 }
 
 export interface SocketServer {
@@ -97,6 +100,7 @@ export function attachSocketServer(options: SocketServerOptions): SocketServer {
     });
     const hello: ConnectionFrame = { type: 'connection', user_id: principal.userId, server_time: new Date().toISOString() };
     send(ws, hello);
+    options.unreadCounts?.greet(principal.userId, (count) => send(ws, { type: 'unread_count', count }));
   };
 
   const pinger = setInterval(() => {

@@ -119,9 +119,11 @@ describe('GET /metrics', () => {
       expect(value(families, 'tidings_processor_batch_duration_seconds_count', labels), processor).toBe(batches);
       expect(value(families, 'tidings_processor_batch_duration_seconds_bucket', { ...labels, le: '+Inf' }), processor).toBe(batches);
     }
-    // The gateway starts at the end of notification.inbox, and the recipient's profile is no inbox record: exactly the events.
-    expect(value(families, 'tidings_processor_records_total', { processor: 'gateway' })).toBe(EVENTS);
+    // The gateway starts at the end of notification.inbox and notification.reads, and the recipient's profile is no inbox
+    // record: exactly the events and the one read above (each also an unread count to send).
+    expect(value(families, 'tidings_processor_records_total', { processor: 'gateway' })).toBe(EVENTS + 1);
     expect(value(families, 'tidings_processor_outputs_total', { processor: 'gateway', kind: 'push' })).toBe(EVENTS);
+    expect(value(families, 'tidings_processor_outputs_total', { processor: 'gateway', kind: 'count' })).toBe(EVENTS + 1);
     // The router read the profile as well.
     expect(value(families, 'tidings_processor_records_total', { processor: 'router' })).toBeGreaterThanOrEqual(EVENTS + 1);
     // A processor of another role is not there at all.
@@ -162,14 +164,15 @@ describe('GET /metrics', () => {
   it('shows the lag monitor\'s last sample: lag and status per group and partition', async () => {
     const router = groupId('router', h.config.topicPrefix);
     // The monitor's first round ran at start; a later one sees the router caught up on notification.accepted.
+    const routerLag = (f: Family[]) => f.find((m) => m.name === 'tidings_consumer_lag')?.samples.filter((s) => s.labels.group === router && s.labels.topic === h.tidings.topics.accepted) ?? [];
+    // Caught up means lag 0 once the monitor has read the commit marker after the router's last record (a round later).
     const families = await waitFor(async () => {
       const f = (await scrape()).families;
-      return value(f, 'tidings_consumer_group_status', { group: router, status: 'OK' }) === 1 ? f : undefined;
-    }, 'the router group graded OK');
+      const caughtUp = routerLag(f).length > 0 && routerLag(f).every((s) => s.value === 0);
+      return value(f, 'tidings_consumer_group_status', { group: router, status: 'OK' }) === 1 && caughtUp ? f : undefined;
+    }, 'the router group graded OK at lag 0');
     for (const status of ['WARN', 'ERR']) expect(value(families, 'tidings_consumer_group_status', { group: router, status }), status).toBe(0);
-    const lagSamples = families.find((f) => f.name === 'tidings_consumer_lag')!.samples.filter((s) => s.labels.group === router && s.labels.topic === h.tidings.topics.accepted);
-    expect(lagSamples.length).toBeGreaterThan(0);
-    for (const sample of lagSamples) expect(sample.value).toBe(0);
+    expect(routerLag(families).length).toBeGreaterThan(0);
     const statuses = families.find((f) => f.name === 'tidings_consumer_partition_status')!.samples.filter((s) => s.labels.group === router && s.value === 1);
     expect(new Set(statuses.map((s) => s.labels.status))).toEqual(new Set(['OK']));
   });

@@ -25,11 +25,14 @@ async function dump(databaseUrl: string): Promise<Record<string, string[]>> {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
+    // One snapshot of every table: the projector may commit between two of the selects.
+    await db.query('begin isolation level repeatable read read only');
     const tables: Record<string, string[]> = {};
     for (const table of Object.values(READ_MODEL_TABLES)) {
       const { rows } = await db.query<{ row: string }>(`select to_jsonb(t)::text as row from ${table} t`);
       tables[table] = rows.map((r) => r.row).sort();
     }
+    await db.query('commit');
     return tables;
   } finally {
     await db.end();

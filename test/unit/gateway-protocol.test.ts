@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { handleClientFrame } from '../../src/websocket/client-frames.ts';
-import { decideGateway } from '../../src/processors/gateway/decide.ts';
+import { decideRead, decideGateway } from '../../src/processors/gateway/decide.ts';
 import type { Notification } from '../../src/model/notification.ts';
 
 describe('client frames', () => {
@@ -24,8 +24,8 @@ describe('decideGateway', () => {
       occurred_at: Date.UTC(2026, 0, 1), created_at: Date.UTC(2026, 0, 1, 0, 0, 1),
     };
     const outputs = decideGateway(n);
-    expect(outputs.map((o) => o.kind)).toEqual(['push', 'alert']);
-    expect(outputs[1]).toEqual({
+    expect(outputs.map((o) => o.kind)).toEqual(['push', 'count', 'alert']);
+    expect(outputs[2]).toEqual({
       kind: 'alert', role: 'admin',
       frame: { type: 'system_alert', alert: {
         notification_id: 'n2', event_type: 'security_suspicious_login', severity: 'warning', title: 'New login', message: 'From 203.0.113.9',
@@ -51,6 +51,10 @@ describe('decideGateway', () => {
           occurred_at: '2026-01-01T00:00:00.000Z', created_at: '2026-01-01T00:00:01.000Z', read: false,
         },
       },
-    }]);
+    }, { kind: 'count', userId: 'u1' }]);
+  });
+
+  it('given a read event, then the user\'s unread count is sent again', () => {
+    expect(decideRead({ user_id: 'u1', action: 'read_all', notification_id: null, before: 1, at: 2 })).toEqual([{ kind: 'count', userId: 'u1' }]);
   });
 });

@@ -1,8 +1,11 @@
 /**
  * Wires the gateway to the runner: notification.inbox (what the router put in
  * the inbox, in-app preference and mandatory types applied) → sockets of this
- * instance, security notifications also to admins' sockets. Each gateway instance has its own consumer group and starts at the
- * end of the log; what a browser missed while away it reads from the inbox.
+ * instance, security notifications also to admins' sockets; notification.inbox
+ * and notification.reads → unread_count frames to every socket of the user
+ * (src/websocket/unread-counts.ts). Each gateway instance has its own consumer
+ * group and starts at the end of the log; what a browser missed while away it
+ * reads from the inbox.
  */
 import type { TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec } from '../../kafka/runner.ts';
@@ -11,31 +14,35 @@ import type { Connections } from '../../websocket/connections.ts';
 import { fromTopic } from '../../kafka/codec.ts';
 import { assertNever } from '../../assert-never.ts';
 import { fromBeginning, groupId, sourcesOf } from '../../topology.ts';
-import { decideGateway, type GatewayOutput } from './decide.ts';
+import type { UnreadCounts } from '../../websocket/unread-counts.ts';
+import { decideGateway, decideRead, type GatewayOutput } from './decide.ts';
 
 export interface GatewayDeps {
   connections: Connections;
   topics: TopicNames;
   prefix: string;
   instanceId: string;
-  /** end offsets read at start: where this instance begins, so nothing produced after start is missed */
-  startAt: { partition: number; offset: string }[];
+  /** end offsets of each input read at start: where this instance begins, so nothing produced after start is missed */
+  startAt: Readonly<Record<string, readonly { partition: number; offset: string }[]>>;
+  /** sends unread counts once the projector has a batch's records; none: no unread_count frames */
+  unreadCounts?: UnreadCounts;
 }
 
 export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<GatewayOutput> {
   // Where to resume per partition: the start offsets, then past what was pushed,
   // so a consumer restart inside this process neither skips nor repeats frames.
-  const position = new Map(deps.startAt.map((p) => [p.partition, p.offset]));
+  const position = new Map(Object.entries(deps.startAt).flatMap(([topic, offsets]) => offsets.map((p) => [`${topic}:${p.partition}`, p.offset] as const)));
   const sink: Sink<GatewayOutput> = {
     offsets: 'none',
-    async startOffsets(_topic, partitions) {
+    async startOffsets(topic, partitions) {
       return partitions.flatMap((partition) => {
-        const offset = position.get(partition);
+        const offset = position.get(`${topic}:${partition}`);
         return offset === undefined ? [] : [{ partition, offset }];
       });
     },
     async apply(batch) {
-      position.set(batch.partition, batch.nextOffset);
+      position.set(`${batch.topic}:${batch.partition}`, batch.nextOffset);
+      const counted = new Set<string>();
       // Dead letters of this topic are the projector's to write; the gateway only skips them.
       for (const item of batch.items) {
         for (const output of item.outputs) {
@@ -46,20 +53,29 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<GatewayOutput
             case 'alert':
               deps.connections.sendToRole(output.role, output.frame);
               break;
+            case 'count':
+              counted.add(output.userId);
+              break;
             default:
               assertNever(output);
           }
         }
       }
+      if (counted.size > 0) deps.unreadCounts?.changed(batch.topic, batch.partition, batch.nextOffset, counted);
     },
-    async close() {},
+    async close() {
+      deps.unreadCounts?.close();
+    },
   };
   return {
     name: 'gateway',
     groupId: groupId('gateway', deps.prefix, deps.instanceId),
     inputs: sourcesOf('gateway', deps.topics),
     fromBeginning: fromBeginning('gateway'),
-    decide: (record) => decideGateway(fromTopic(record, deps.topics, ['inbox']).value),
+    decide: (record) => {
+      const input = fromTopic(record, deps.topics, ['inbox', 'reads']);
+      return input.from === 'inbox' ? decideGateway(input.value) : decideRead(input.value);
+    },
     sink,
   };
 }

@@ -4,6 +4,7 @@
  * system_alert (KrakenHashes' admin alerts), whoever it concerns.
  */
 import type { Notification } from '../../model/notification.ts';
+import type { ReadEvent } from '../../model/routing.ts';
 import type { NotificationFrame, SystemAlertFrame } from '../../websocket/protocol.ts';
 
 /** The role whose sockets get system_alert frames. */
@@ -11,7 +12,14 @@ export const ALERTED_ROLE = 'admin';
 
 export type GatewayOutput =
   | { kind: 'push'; userId: string; frame: NotificationFrame }
-  | { kind: 'alert'; role: string; frame: SystemAlertFrame };
+  | { kind: 'alert'; role: string; frame: SystemAlertFrame }
+  /** the user's unread count may have changed: send it once the projector has this record */
+  | { kind: 'count'; userId: string };
+
+/** A read, read-all or archive changes the user's unread count (notification.reads). */
+export function decideRead(e: ReadEvent): GatewayOutput[] {
+  return [{ kind: 'count', userId: e.user_id }];
+}
 
 export function decideGateway(n: Notification): GatewayOutput[] {
   const occurredAt = new Date(n.occurred_at).toISOString();
@@ -36,8 +44,9 @@ export function decideGateway(n: Notification): GatewayOutput[] {
       },
     },
   };
-  if (n.category !== 'security') return [push];
-  return [push, {
+  const count: GatewayOutput = { kind: 'count', userId: n.user_id };
+  if (n.category !== 'security') return [push, count];
+  return [push, count, {
     kind: 'alert',
     role: ALERTED_ROLE,
     frame: {
