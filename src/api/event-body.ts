@@ -55,5 +55,5 @@ export function eventFromBody(body: unknown, now: number): BodyResult {
 /** An audience object may leave out the lists it does not use, as the Avro defaults allow. */
 function withAudienceDefaults(audience: unknown): unknown {
   if (typeof audience !== 'object' || audience === null || Array.isArray(audience)) return audience ?? null;
-  return { user_ids: [], roles: [], topics: [], ...audience };
+  return { user_ids: [], roles: [], topics: [], all: false, ...audience };
 }

@@ -10,6 +10,8 @@ export interface Audience {
   user_ids: string[];
   roles: string[];
   topics: string[];
+  /** every known recipient: a broadcast */
+  all: boolean;
 }
 
 /** notification.events: what happened. */
@@ -90,15 +92,15 @@ export function sourceKey(event: SourceFields, userId: string): string {
   return [event.source_type, event.source_id, event.type, userId].map(keyPart).join(':');
 }
 
-/** Users holding any of `roles` or subscribed to any of `topics`. */
-export type MemberLookup = (roles: readonly string[], topics: readonly string[]) => string[];
+/** Users holding any of `roles` or subscribed to any of `topics`; with `all`, every known recipient. */
+export type MemberLookup = (roles: readonly string[], topics: readonly string[], all: boolean) => string[];
 
 /** Everyone an event is for, each once: listed users first, then role holders and topic subscribers. */
 export function recipientsOf(event: Pick<NotificationEvent, 'user_id' | 'audience'>, members: MemberLookup = () => []): string[] {
   if (event.user_id !== null) return [event.user_id];
   const audience = event.audience;
   if (!audience) return [];
-  const resolved = audience.roles.length > 0 || audience.topics.length > 0 ? members(audience.roles, audience.topics) : [];
+  const resolved = audience.all || audience.roles.length > 0 || audience.topics.length > 0 ? members(audience.roles, audience.topics, audience.all) : [];
   return [...new Set([...audience.user_ids, ...resolved])];
 }
 

@@ -26,9 +26,9 @@ export function eventViolations(event: NotificationEvent): string[] {
     else if (value.length > max) reasons.push(`${field}: longer than ${max} characters`);
   };
   const audience = event.audience?.user_ids ?? [];
-  const groups = [...(event.audience?.roles ?? []), ...(event.audience?.topics ?? [])];
+  const groups = [...(event.audience?.roles ?? []), ...(event.audience?.topics ?? []), ...(event.audience?.all ? ['all'] : [])];
   if (event.user_id !== null && audience.length + groups.length > 0) reasons.push('audience: give either user_id or audience, not both');
-  else if (event.user_id === null && audience.length + groups.length === 0) reasons.push('user_id: needed, or an audience with at least one user id, role or topic');
+  else if (event.user_id === null && audience.length + groups.length === 0) reasons.push('user_id: needed, or an audience with at least one user id, role or topic, or all');
   for (const [field, names] of [['roles', event.audience?.roles ?? []], ['topics', event.audience?.topics ?? []]] as const) {
     names.forEach((name, i) => { if (!NAME_PATTERN.test(name)) reasons.push(`audience.${field}.${i}: must be lower-case letters, digits, "_", "-" or "." (at most 100)`); });
   }

@@ -122,6 +122,26 @@ describe('dedupe', () => {
     expect(reached).toEqual([ops1, ops2, watcher].sort());
   });
 
+  it('an audience of all reaches every known recipient (every profile), once each, and no one without a profile', async () => {
+    const admin = await h.auth.sign({ userId: 'root', roles: ['admin'] });
+    const known = [`k1-${randomUUID()}`, `k2-${randomUUID()}`];
+    for (const user of known) {
+      const response = await fetch(`${h.tidings.url}/v1/recipients/${user}`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ locale: 'en' }) });
+      expect(response.status).toBe(202);
+    }
+    await waitFor(() => (known.every((u) => h.tidings.directory?.get(u)) ? true : undefined), 'the directory to see the profiles');
+    const source = randomUUID();
+    const broadcast = { user_id: null, audience: { all: true }, type: 'maintenance_announcement', title: 'Maintenance tonight', message: 'Down from 22:00 to 23:00 UTC', source_type: 'maintenance', source_id: source };
+    await post(broadcast);
+    await post(broadcast);
+    await waitUntilProcessed(h);
+    const reached = (await accepted()).filter((n) => n.source_id === source).map((n) => n.user_id);
+    // Every user with a profile, whichever test made it: the two here among them, each once.
+    expect(new Set(reached).size).toBe(reached.length);
+    for (const user of known) expect(reached).toContain(user);
+    expect(reached.sort()).toEqual([...h.tidings.directory!.entries()].map(([userId]) => userId).sort());
+  });
+
   it('an audience fans out to one notification per recipient, once', async () => {
     const users = [`a-${randomUUID()}`, `b-${randomUUID()}`, `c-${randomUUID()}`];
     const source = randomUUID();

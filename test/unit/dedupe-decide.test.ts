@@ -83,7 +83,7 @@ describe('decideDedupe', () => {
   });
 
   it('given an audience, when decided, then it is split into one single-user event per recipient, each sent to its own key and partition', () => {
-    const e = event({ user_id: null, audience: { user_ids: ['a', 'b', 'a', 'c'], roles: [], topics: [] }, source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
+    const e = event({ user_id: null, audience: { user_ids: ['a', 'b', 'a', 'c'], roles: [], topics: [], all: false }, source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
     const outputs = decideDedupe(onHome('maintenance:m1:maintenance_announcement:*', e), nothingSeen, ctx);
     expect(outputs).toEqual(['a', 'b', 'c'].map((user) => {
       const key = `maintenance:m1:maintenance_announcement:${user}`;
@@ -92,7 +92,7 @@ describe('decideDedupe', () => {
   });
 
   it('given a recipient\'s event split from an audience, when the same recipient\'s single-user event was seen, then it is a duplicate (and the other way round)', () => {
-    const e = event({ user_id: null, audience: { user_ids: ['b'], roles: [], topics: [] }, source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
+    const e = event({ user_id: null, audience: { user_ids: ['b'], roles: [], topics: [], all: false }, source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
     const [split] = decideDedupe(onHome('maintenance:m1:maintenance_announcement:*', e), nothingSeen, ctx);
     if (split?.kind !== 'fan_out') throw new Error(`expected a fan_out, got ${split?.kind}`);
     const single = event({ user_id: 'b', source_type: 'maintenance', source_id: 'm1', type: 'maintenance_announcement' });
@@ -105,14 +105,21 @@ describe('decideDedupe', () => {
   });
 
   it('given an audience naming a role and a topic, when decided, then their current members and the listed users get one event each', () => {
-    const e = event({ user_id: null, audience: { user_ids: ['listed', 'admin-1'], roles: ['admin'], topics: ['gpu-farm'] }, type: 'agent_offline', source_type: 'agent', source_id: 'gpu-3' });
+    const e = event({ user_id: null, audience: { user_ids: ['listed', 'admin-1'], roles: ['admin'], topics: ['gpu-farm'], all: false }, type: 'agent_offline', source_type: 'agent', source_id: 'gpu-3' });
     const state: DedupeState = { ...nothingSeen, members: (roles, topics) => (roles.includes('admin') && topics.includes('gpu-farm') ? ['admin-1', 'admin-2', 'watcher'] : []) };
     const users = decideDedupe(onHome('agent:gpu-3:agent_offline:*', e), state, ctx).flatMap((o) => (o.kind === 'fan_out' ? [o.event.user_id] : []));
     expect(users).toEqual(['listed', 'admin-1', 'admin-2', 'watcher']);
   });
 
+  it('given an audience of all, when decided, then every known recipient gets one event, listed users too, once each', () => {
+    const e = event({ user_id: null, audience: { user_ids: ['listed', 'known-2'], roles: [], topics: [], all: true }, type: 'maintenance_announcement', source_type: 'maintenance', source_id: 'm1' });
+    const state: DedupeState = { ...nothingSeen, members: (_roles, _topics, all) => (all ? ['known-1', 'known-2', 'known-3'] : []) };
+    const users = decideDedupe(onHome('maintenance:m1:maintenance_announcement:*', e), state, ctx).flatMap((o) => (o.kind === 'fan_out' ? [o.event.user_id] : []));
+    expect(users).toEqual(['listed', 'known-2', 'known-1', 'known-3']);
+  });
+
   it('given a role or topic that is not a plain name, when decided, then it is poison', () => {
-    expect(() => decideDedupe(onHome('k', event({ user_id: null, audience: { user_ids: [], roles: ['Admins!'], topics: [] } })), nothingSeen, ctx)).toThrow('audience.roles.0: must be lower-case');
+    expect(() => decideDedupe(onHome('k', event({ user_id: null, audience: { user_ids: [], roles: ['Admins!'], topics: [], all: false } })), nothingSeen, ctx)).toThrow('audience.roles.0: must be lower-case');
   });
 
   it('given an event without data, when accepted, then the notification carries an empty object', () => {
@@ -145,8 +152,8 @@ describe('decideDedupe', () => {
 
   it('given neither a user nor an audience, or both, when decided, then it is poison', () => {
     expect(() => decideDedupe(onHome('k', event({ user_id: null })), nothingSeen, ctx)).toThrow('user_id: needed, or an audience with at least one user id, role or topic');
-    expect(() => decideDedupe(onHome('k', event({ audience: { user_ids: ['x'], roles: [], topics: [] } })), nothingSeen, ctx)).toThrow('give either user_id or audience, not both');
-    expect(() => decideDedupe(onHome('k', event({ user_id: null, audience: { user_ids: ['ok', ''], roles: [], topics: [] } })), nothingSeen, ctx)).toThrow('audience.user_ids.1: must not be empty');
+    expect(() => decideDedupe(onHome('k', event({ audience: { user_ids: ['x'], roles: [], topics: [], all: false } })), nothingSeen, ctx)).toThrow('give either user_id or audience, not both');
+    expect(() => decideDedupe(onHome('k', event({ user_id: null, audience: { user_ids: ['ok', ''], roles: [], topics: [], all: false } })), nothingSeen, ctx)).toThrow('audience.user_ids.1: must not be empty');
   });
 });
 

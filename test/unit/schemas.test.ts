@@ -20,7 +20,7 @@ const notification: SchemaValue<'Notification'> = {
  */
 const SAMPLES: { [N in SchemaName]: SchemaValue<N> } = {
   NotificationEvent: {
-    event_id: 'e-1', user_id: null, audience: { user_ids: ['u-1'], roles: ['admin'], topics: ['releases'] }, type: 'job_failed', title: 'Job failed',
+    event_id: 'e-1', user_id: null, audience: { user_ids: ['u-1'], roles: ['admin'], topics: ['releases'], all: false }, type: 'job_failed', title: 'Job failed',
     message: 'It broke.', severity: 'error', data: '{}', action_url: 'https://example.test/jobs/1', source_type: 'job', source_id: 'j-1', occurred_at: 1_700_000_000_000,
   },
   Notification: notification,

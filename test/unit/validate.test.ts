@@ -43,7 +43,7 @@ describe('eventViolations, ids', () => {
       'user_id: must not contain unpaired surrogates',
       'source_type: must not contain unpaired surrogates',
     ]);
-    expect(eventViolations({ ...event, user_id: null, audience: { user_ids: ['u2', '\udbff'], roles: [], topics: [] } })).toEqual([
+    expect(eventViolations({ ...event, user_id: null, audience: { user_ids: ['u2', '\udbff'], roles: [], topics: [], all: false } })).toEqual([
       'audience.user_ids.1: must not contain unpaired surrogates',
     ]);
   });

@@ -55,7 +55,7 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, D
     view: (partition) => ({
       windowMs: deps.windowMs,
       seen: (key) => table.get(partition, key),
-      members: (roles, topics) => membersOf(deps.directory, roles, topics),
+      members: (roles, topics, all) => membersOf(deps.directory, roles, topics, all),
       partitionOf: (key) => partitionOfKey(key, eventPartitions ?? 1),
     }),
     evolve(partition, outputs) {
@@ -116,11 +116,11 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, D
   };
 }
 
-/** Users holding any of `roles` or subscribed to any of `topics`, in user id order. */
-function membersOf(directory: GlobalTable<Recipient>, roles: readonly string[], topics: readonly string[]): string[] {
+/** Users holding any of `roles` or subscribed to any of `topics` (every one with `all`), in user id order. */
+function membersOf(directory: GlobalTable<Recipient>, roles: readonly string[], topics: readonly string[], all: boolean): string[] {
   const found: string[] = [];
   for (const [userId, r] of directory.entries()) {
-    if (r.roles.some((role) => roles.includes(role)) || r.topics.some((topic) => topics.includes(topic))) found.push(userId);
+    if (all || r.roles.some((role) => roles.includes(role)) || r.topics.some((topic) => topics.includes(topic))) found.push(userId);
   }
   return found.sort();
 }
