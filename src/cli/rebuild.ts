@@ -17,7 +17,8 @@ import { lastDataPositions } from '../kafka/read-range.ts';
 import { groupId, sourcesOf } from '../topology.ts';
 import { createPool } from '../db/pool.ts';
 import { migrate } from '../db/migrate.ts';
-import { readModelCounts, resetReadModels, storedOffsets } from '../db/rebuild.ts';
+import { readModelCounts, resetReadModels } from '../db/rebuild.ts';
+import { storedOffsets } from '../db/consumer-offsets.ts';
 import { startTidings } from '../tidings.ts';
 
 export const REBUILD_USAGE = 'usage: tidings rebuild --yes   (stop every process with the projector role first)';

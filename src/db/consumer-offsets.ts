@@ -1,4 +1,4 @@
-/** Projection offsets: table `consumer_offsets`, the next offset per group, topic and partition, written in the same transaction as the rows they produced. */
+/** Projection offsets: table `consumer_offsets`, the next offset per group, topic and partition, written in the same transaction as the rows they produced; read to know how far a projection has come. */
 import type { Client, Pool } from './pool.ts';
 
 /** Next offset to read per partition, for the partitions that have one. */
@@ -28,4 +28,17 @@ export async function storeOffset(client: Client, groupId: string, topic: string
     'update consumer_offsets set next_offset = $4, updated_at = now() where group_id = $1 and topic = $2 and partition = $3',
     [groupId, topic, partition, nextOffset],
   );
+}
+
+/** The stored next offset of one partition (0 before any): whether a record is in the read models yet. */
+export async function storedOffset(pool: Pool, groupId: string, topic: string, partition: number): Promise<bigint> {
+  const result = await pool.query<{ next_offset: string }>('select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3', [groupId, topic, partition]);
+  return BigInt(result.rows[0]?.next_offset ?? '0');
+}
+
+/** The stored next offset of every partition of the group, keyed `<topic>:<partition>`. */
+export async function storedOffsets(pool: Pool, groupId: string): Promise<Map<string, bigint>> {
+  const { rows } = await pool.query<{ topic: string; partition: number; next_offset: string }>(
+    'select topic, partition, next_offset from consumer_offsets where group_id = $1', [groupId]);
+  return new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.next_offset)]));
 }

@@ -110,12 +110,6 @@ export async function unreadCounts(pool: Pool, userIds: readonly string[]): Prom
   return counts;
 }
 
-/** The projector's stored next offset of a partition (0 before any), read to know whether a record is in the read models yet. */
-export async function projectedOffset(pool: Pool, projectorGroup: string, topic: string, partition: number): Promise<bigint> {
-  const result = await pool.query<{ next_offset: string }>('select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3', [projectorGroup, topic, partition]);
-  return BigInt(result.rows[0]?.next_offset ?? '0');
-}
-
 export async function unreadCount(pool: Pool, userId: string): Promise<number> {
   const result = await pool.query<{ n: number }>('select count(*)::int as n from notifications where user_id = $1 and read_at is null and archived_at is null', [userId]);
   return result.rows[0]?.n ?? 0;

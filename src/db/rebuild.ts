@@ -2,7 +2,7 @@
  * What `tidings rebuild` does to Postgres: empties the projector's read models
  * and forgets its stored offsets in one transaction, so that the projector,
  * started afterwards, replays its inputs from the beginning into empty
- * tables; and how far it has come since.
+ * tables (how far it has come: storedOffsets in consumer-offsets.ts).
  */
 import type { PROCESSORS } from '../topology.ts';
 import { withTransaction, type Pool } from './pool.ts';
@@ -30,13 +30,6 @@ export async function resetReadModels(pool: Pool, projectorGroup: string): Promi
     await client.query(`truncate ${Object.values(READ_MODEL_TABLES).join(', ')}`);
     await client.query('delete from consumer_offsets where group_id = $1', [projectorGroup]);
   });
-}
-
-/** The projector's stored next offset per topic and partition. */
-export async function storedOffsets(pool: Pool, projectorGroup: string): Promise<Map<string, bigint>> {
-  const { rows } = await pool.query<{ topic: string; partition: number; next_offset: string }>(
-    'select topic, partition, next_offset from consumer_offsets where group_id = $1', [projectorGroup]);
-  return new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.next_offset)]));
 }
 
 /** Rows per read model, for the report at the end. */

@@ -6,17 +6,19 @@
  * are retried; anything else stops the processor and is reported to the owner.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Kafka } from './client.ts';
 import type { Codec } from './codec.ts';
 import type { SchemaName, SchemaValue } from './topics.ts';
 import { withRetry, DEFAULT_RETRY } from './retry.ts';
 import { coPartitionedAssigner } from './co-partitioned-assigner.ts';
-import { errorKind, mayBeCausedByInput, ProcessingError, TidingsError } from '../errors.ts';
+import { errorKind, mayBeCausedByInput } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { Applied, DeadLetter, DecideContext, InputRecord, ProcessorState, Sink, SinkBatch } from '../processor.ts';
+import type { Applied, DecideContext, InputRecord, ProcessorState, Sink, SinkBatch } from '../processor.ts';
 import { stableId } from '../model/ids.ts';
 import { processorMeter, type Metrics } from '../metrics.ts';
+import { BATCH_BYTES, headerStrings, takeShare } from './batch-share.ts';
+import { deadLetterOf } from './dead-letters.ts';
 
 /**
  * A decoded input value: the schema type of its topic, or null for a tombstone
@@ -201,10 +203,8 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     await preparePartition([batch.topic], batch.partition, keepAlive);
     const go = () => isRunning() && !isStale();
     if (!go() || batch.messages.length === 0) return;
-    // kafkajs fetches again only when every batch of the last fetch is done, so
-    // one partition's long batch (a burst for one user) would hold back every
-    // other partition. A batch takes a bounded share; the rest is fetched again.
-    const { ready: share, waitUntil } = roomShare(batch.topic, dueShare(batch.topic, boundedShare(batch.messages)));
+    // A bounded share of the batch, due and with room in the sink (batch-share.ts); the rest is fetched again.
+    const { ready: share, waitUntil } = takeShare(batch.topic, batch.messages, spec, clock());
     if (waitUntil !== undefined) {
       // The rest is fetched again once the partition is resumed.
       const resume = pause();
@@ -218,25 +218,6 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     resolveOffset(last.offset);
     if (spec.sink.offsets === 'after-apply') await commitOffsetsIfNecessary();
     await heartbeat();
-  };
-
-  /** The records that are due, up to the first that is not, and when that one is. */
-  const dueShare = (topic: string, messages: readonly KafkaMessage[]): { ready: readonly KafkaMessage[]; waitUntil?: number } => {
-    if (!spec.dueAt) return { ready: messages };
-    const now = clock();
-    for (let i = 0; i < messages.length; i++) {
-      const due = spec.dueAt({ topic, headers: headerStrings(messages[i]!.headers) });
-      if (due !== undefined && due > now) return { ready: messages.slice(0, i), waitUntil: due };
-    }
-    return { ready: messages };
-  };
-
-  /** As many of the due records as the sink has room for, and when to look again if not all. */
-  const roomShare = (topic: string, due: { ready: readonly KafkaMessage[]; waitUntil?: number }): { ready: readonly KafkaMessage[]; waitUntil?: number } => {
-    if (!spec.room || due.ready.length === 0) return due;
-    const { take, retryAt } = spec.room(topic, due.ready.length);
-    if (take >= due.ready.length) return due;
-    return { ready: due.ready.slice(0, Math.max(0, take)), waitUntil: Math.min(retryAt, due.waitUntil ?? Infinity) };
   };
 
   /**
@@ -367,10 +348,6 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
 /** ms; Kafka's smallest allowed session (group.min.session.timeout.ms) is 6 s */
 export const DEFAULT_SESSION_TIMEOUT = 6_000;
 
-/** Records and bytes of a partition one batch takes at most: what one fetch round may cost the other partitions. */
-const BATCH_RECORDS = 100;
-const BATCH_BYTES = 128 * 1024;
-
 /** Batches of different partitions a processor works on at once. */
 const PARTITIONS_IN_FLIGHT = 12;
 
@@ -404,50 +381,6 @@ function decideContext(clock: () => number): DecideContext {
   };
 }
 
-/** The first records of a fetched batch, up to BATCH_RECORDS records or BATCH_BYTES bytes (at least one). */
-export function boundedShare<M extends { value: Buffer | null }>(messages: readonly M[], maxRecords = BATCH_RECORDS, maxBytes = BATCH_BYTES): readonly M[] {
-  let bytes = 0;
-  for (let i = 0; i < messages.length; i++) {
-    bytes += messages[i]?.value?.length ?? 0;
-    if (i + 1 >= maxRecords || bytes >= maxBytes) return messages.slice(0, i + 1);
-  }
-  return messages;
-}
-
 function nextOffsetAfter(message: KafkaMessage): string {
   return (BigInt(message.offset) + 1n).toString();
-}
-
-/** A dead letter for a record that failed with `err`: a Tidings error's code, or the client's error type. */
-function deadLetterOf(where: { topic: string; partition: number; offset: string }, message: KafkaMessage, err: unknown): DeadLetter {
-  const failure = err instanceof TidingsError ? err : new ProcessingError(err instanceof Error ? err.message : String(err), { cause: err });
-  const { type, code } = (err ?? {}) as { type?: unknown; code?: unknown };
-  // A client's own name for the failure says more than ours: a Kafka error type, a Postgres SQLSTATE.
-  const name = !(failure instanceof ProcessingError) ? failure.code : typeof type === 'string' ? type : typeof code === 'string' ? `SQLSTATE_${code}` : failure.code;
-  return { ...where, message, error: { code: name, reason: failure.message } };
-}
-
-function headerStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
-    out[key] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
-  }
-  return out;
-}
-
-/** Headers that carry a dead letter's reason and origin. */
-export function deadLetterHeaders(letter: DeadLetter, processor: string, now: number): Record<string, string> {
-  const original: Record<string, string> = headerStrings(letter.message.headers);
-  return {
-    ...original,
-    'x-tidings-error-code': letter.error.code,
-    'x-tidings-error-reason': letter.error.reason.slice(0, 2_000),
-    'x-tidings-original-topic': letter.topic,
-    'x-tidings-original-partition': String(letter.partition),
-    'x-tidings-original-offset': letter.offset,
-    'x-tidings-original-timestamp': letter.message.timestamp,
-    'x-tidings-processor': processor,
-    'x-tidings-dead-lettered-at': new Date(now).toISOString(),
-  };
 }

@@ -14,7 +14,8 @@
  * counted in the next round for that partition.
  */
 import type { Pool } from '../db/pool.ts';
-import { projectedOffset, unreadCounts as countUnread } from '../db/notifications.ts';
+import { unreadCounts as countUnread } from '../db/notifications.ts';
+import { storedOffset } from '../db/consumer-offsets.ts';
 import type { Logger } from '../logger.ts';
 import type { Connections } from './connections.ts';
 
@@ -47,7 +48,7 @@ export function createUnreadCounts(options: UnreadCountOptions): UnreadCounts {
   const waitForProjector = async (topic: string, partition: number, target: bigint): Promise<void> => {
     const deadline = Date.now() + options.waitMs;
     while (!closed && Date.now() < deadline) {
-      if ((await projectedOffset(options.pool, options.projectorGroup, topic, partition)) >= target) return;
+      if ((await storedOffset(options.pool, options.projectorGroup, topic, partition)) >= target) return;
       await new Promise((resolve) => setTimeout(resolve, options.pollMs));
     }
   };
