@@ -10,7 +10,7 @@ import { smtpUrlsOf, tiersOf, type Config, type Role } from './config.ts';
 import type { Endpoints } from './endpoints.ts';
 import type { Logger } from './logger.ts';
 import { createAuthenticator } from './auth.ts';
-import { createKafka, ensureTopics, endOffsets, topicNames, withAdmin, type TopicNames } from './kafka/client.ts';
+import { createKafka, ensureTopics, endOffsets, clusterId, topicNames, withAdmin, type TopicNames } from './kafka/client.ts';
 import { createCodec } from './kafka/codec.ts';
 import { TOPICS, valueSchemas, withExistingTiers } from './kafka/topics.ts';
 import { createPublisher, type Publisher } from './kafka/publisher.ts';
@@ -24,6 +24,8 @@ import { routerProcessor } from './processors/router/adapter.ts';
 import { projectorProcessor } from './processors/projector/adapter.ts';
 import { gatewayProcessor } from './processors/gateway/adapter.ts';
 import { createUnreadCounts } from './websocket/unread-counts.ts';
+import { createInboxStreams, type InboxStreams } from './websocket/streams.ts';
+import { createResumer } from './websocket/resume.ts';
 import { webhookProcessor, type Lane } from './processors/webhook/adapter.ts';
 import { createWebhookAgent } from './channels/webhook/agent.ts';
 import { systemResolver, type Resolver } from './channels/webhook/address-guard.ts';
@@ -151,6 +153,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     pool, projectorGroup: groupId('projector', prefix), connections, pollMs: 20, waitMs: config.wsUnreadCountWaitMs, log: log.child({ component: 'unread-counts' }),
   });
   let directory: GlobalTable<Recipient> | undefined;
+  let streams: InboxStreams | undefined; // the gateway's
   // How each processor of src/topology.ts starts; which of them run is the roles' choice (processorsOf).
   const starters: Record<ProcessorName, () => Promise<RunningProcessor>> = {
     dedupe: async () => {
@@ -169,7 +172,8 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     'email-retry': () => startProcessor(emailProcessor(emailDeps('email-retry')), runnerDeps),
     gateway: async () => {
       const startAt = { [topics.inbox]: await endOffsets(kafka, topics.inbox), [topics.reads]: await endOffsets(kafka, topics.reads) };
-      return startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt, unreadCounts }), runnerDeps);
+      streams = createInboxStreams({ clusterId: await clusterId(kafka), topic: topics.inbox, startAt: startAt[topics.inbox]! });
+      return startProcessor(gatewayProcessor({ connections, topics, prefix, instanceId, startAt, unreadCounts, streams }), runnerDeps);
     },
   };
   const processors: RunningProcessor[] = [];
@@ -217,6 +221,10 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
       server: app.server, auth, connections, origins, metrics, log: log.child({ component: 'websocket' }),
       commands: { pool, publisher, readsTopic: topics.reads }, // mark_read & co., as the REST routes apply them, on every gateway
       unreadCounts,
+      streams: streams && {
+        streams, limit: config.wsResumeLimit,
+        resumer: createResumer({ streams, topic: topics.inbox, limit: config.wsResumeLimit, pool, projectorGroup: groupId('projector', prefix), pollMs: 20, waitMs: config.wsResumeWaitMs, log: log.child({ component: 'resume' }) }),
+      },
     })
     : undefined;
   await app.listen({ host: config.httpHost, port: config.httpPort });

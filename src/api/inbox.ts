@@ -64,6 +64,16 @@ export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): 
 
 function present(row: InboxRow): NotificationView & { read_at: string | null; archived: boolean; delivery: Record<string, unknown> } {
   return {
+    ...notificationView(row),
+    read_at: row.read_at?.toISOString() ?? null,
+    archived: row.archived_at !== null,
+    delivery: row.delivery,
+  };
+}
+
+/** A row of the inbox as REST and the WebSocket show a notification. */
+export function notificationView(row: InboxRow): NotificationView {
+  return {
     id: row.id,
     type: row.type,
     category: row.category,
@@ -76,8 +86,5 @@ function present(row: InboxRow): NotificationView & { read_at: string | null; ar
     occurred_at: row.occurred_at.toISOString(),
     created_at: row.created_at.toISOString(),
     read: row.read_at !== null,
-    read_at: row.read_at?.toISOString() ?? null,
-    archived: row.archived_at !== null,
-    delivery: row.delivery,
   };
 }

@@ -101,6 +101,23 @@ export async function listInbox(pool: Pool, userId: string, q: InboxQuery): Prom
   return result.rows;
 }
 
+/**
+ * The user's notifications still in the inbox (not archived) whose place in
+ * partition `partition` of notification.inbox is after `after` and before
+ * `before`, in that order; at most `limit`.
+ */
+export async function notificationsBetween(pool: Pool, userId: string, place: { partition: number; after: bigint; before: bigint }, limit: number): Promise<(InboxRow & { kafka_offset: string })[]> {
+  const result = await pool.query<InboxRow & { kafka_offset: string }>(
+    `select id, type, category, severity, title, message, data, action_url, source_type, source_id, occurred_at, created_at, read_at, archived_at, delivery, kafka_offset
+       from notifications
+      where user_id = $1 and kafka_partition = $2 and kafka_offset > $3 and kafka_offset < $4 and archived_at is null
+      order by kafka_offset
+      limit $5`,
+    [userId, place.partition, String(place.after), String(place.before), limit],
+  );
+  return result.rows.map((row) => ({ ...row, kafka_offset: String(row.kafka_offset) }));
+}
+
 /** Unread counts of several users, in one query; users with none are 0. */
 export async function unreadCounts(pool: Pool, userIds: readonly string[]): Promise<Map<string, number>> {
   const result = await pool.query<{ user_id: string; n: number }>(

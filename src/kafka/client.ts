@@ -229,6 +229,11 @@ export async function partitionOffsets(kafka: Kafka, topic: string): Promise<{ p
     (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high }))));
 }
 
+/** The cluster's id (KIP-78): another cluster means other offsets. */
+export async function clusterId(kafka: Kafka): Promise<string> {
+  return withAdmin(kafka, (admin) => withRetry(async () => (await admin.describeCluster()).clusterId));
+}
+
 /** The current end offset of every partition of `topic`. */
 export async function endOffsets(kafka: Kafka, topic: string): Promise<{ partition: number; offset: string }[]> {
   return (await partitionOffsets(kafka, topic)).map((p) => ({ partition: p.partition, offset: p.high }));

@@ -1,11 +1,21 @@
 /**
  * The sockets this gateway holds, by user and by the roles of their tokens.
  * Several tabs per user, up to a cap; a client that does not read its frames
- * is dropped before its buffer grows.
+ * is dropped before its buffer grows. While a socket resumes, its live
+ * notification frames are held back, so that they follow the missed ones.
  */
 import type { WebSocket } from 'ws';
 import type { Metrics } from '../metrics.ts';
 import { TOO_MANY_CONNECTIONS, type ServerFrame } from './protocol.ts';
+
+/** Live notification frames of a resuming socket, kept until it has had what it missed. */
+interface Held {
+  frames: { offset: bigint; text: string }[];
+  limit: number;
+  /** the highest offset held, also of frames dropped past the limit */
+  last: bigint | undefined;
+  overflowed: boolean;
+}
 
 export interface ConnectionLimits {
   /** sockets per user (TIDINGS_WS_MAX_CONNECTIONS_PER_USER); the oldest is closed with 4008 when a new one would exceed it */
@@ -29,6 +39,12 @@ export interface Connections {
   perUser(): { user_id: string; sockets: number }[];
   /** Closes every socket with `code` (GOING_AWAY on shutdown). */
   closeAll(code: number, reason: string): void;
+  /** From now on, keeps the socket's notification frames instead of sending them: at most `limit`, then none (overflowed). */
+  hold(socket: WebSocket, limit: number): void;
+  /** What the socket's hold has come to: whether it overflowed, and the highest offset it saw. */
+  held(socket: WebSocket): { overflowed: boolean; last: bigint | undefined };
+  /** Ends the hold: sends the kept frames at offsets after `after`, in order. */
+  release(userId: string, socket: WebSocket, after: bigint): void;
 }
 
 /** `metrics`: where open sockets, sockets opened, frames sent and slow clients dropped are counted; nothing without. */
@@ -36,6 +52,7 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
   const byUser = new Map<string, Set<WebSocket>>();
   // Only sockets whose token has roles are listed here, so role-less sockets cost nothing more.
   const byRole = new Map<string, Map<WebSocket, string>>(); // role → socket → its user
+  const holds = new Map<WebSocket, Held>();
   let sockets = 0;
   const counted = metrics?.websocket;
   counted?.connections.set(0);
@@ -46,6 +63,7 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
       sockets -= 1;
       counted?.connections.set(sockets);
       if (set.size === 0) byUser.delete(userId);
+      holds.delete(socket);
       for (const [role, members] of byRole) if (members.delete(socket) && members.size === 0) byRole.delete(role);
     }
   };
@@ -93,7 +111,11 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
       if (!set) return 0;
       const text = JSON.stringify(frame);
       let sent = 0;
-      for (const socket of [...set]) if (write(userId, socket, text)) sent += 1;
+      for (const socket of [...set]) {
+        const hold = frame.type === 'notification' && holds.size > 0 ? holds.get(socket) : undefined;
+        if (hold && frame.type === 'notification') keep(hold, BigInt(frame.position.offset), text);
+        else if (write(userId, socket, text)) sent += 1;
+      }
       if (sent > 0) counted?.framesSent.inc({ type: frame.type }, sent);
       return sent;
     },
@@ -113,8 +135,35 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
       for (const set of byUser.values()) for (const socket of set) socket.close(code, reason);
       byUser.clear();
       byRole.clear();
+      holds.clear();
       sockets = 0;
       counted?.connections.set(0);
     },
+    hold(socket, limit) {
+      holds.set(socket, { frames: [], limit, last: undefined, overflowed: false });
+    },
+    held(socket) {
+      const hold = holds.get(socket);
+      return { overflowed: hold?.overflowed ?? false, last: hold?.last };
+    },
+    release(userId, socket, after) {
+      const hold = holds.get(socket);
+      if (!hold) return;
+      holds.delete(socket);
+      let sent = 0;
+      for (const frame of hold.frames) if (frame.offset > after && write(userId, socket, frame.text)) sent += 1;
+      if (sent > 0) counted?.framesSent.inc({ type: 'notification' }, sent);
+    },
   };
+}
+
+function keep(hold: Held, offset: bigint, text: string): void {
+  if (hold.last === undefined || offset > hold.last) hold.last = offset;
+  if (hold.overflowed) return;
+  if (hold.frames.length >= hold.limit) {
+    hold.overflowed = true;
+    hold.frames = [];
+    return;
+  }
+  hold.frames.push({ offset, text });
 }

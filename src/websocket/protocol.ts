@@ -13,18 +13,59 @@ export const GOING_AWAY = 1001;
 /** Close code for the oldest socket of a user who opened one more than the cap allows. */
 export const TOO_MANY_CONNECTIONS = 4008;
 
+/** Query parameters of a socket that resumes: the position of the last notification frame its client saw. */
+export const RESUME_EPOCH = 'epoch';
+export const RESUME_OFFSET = 'offset';
+
+/**
+ * A place in a user's notification stream (Centrifugo's stream position):
+ * `offset` is that of a notification in the user's partition of
+ * notification.inbox, as a decimal string; `epoch` names the stream those
+ * offsets belong to and changes when they stop being comparable (another
+ * cluster, topic or partition count). Opaque to clients: they keep the last
+ * one they saw and give it back on reconnect.
+ */
+export interface StreamPosition {
+  epoch: string;
+  offset: string;
+}
+
 /** Server → client, first on every socket. */
 export interface ConnectionFrame {
   type: 'connection';
   user_id: string;
   /** ISO 8601 */
   server_time: string;
+  /** where the user's stream stands: live frames follow it; absent when the socket resumes (its `resumed` or `resync` frame says) */
+  position?: StreamPosition;
 }
 
 /** Server → client: a notification that entered the user's inbox. */
 export interface NotificationFrame {
   type: 'notification';
   notification: NotificationView;
+  position: StreamPosition;
+}
+
+/** Server → client, to a socket opened with a position: every notification it missed was sent before this, in order. */
+export interface ResumedFrame {
+  type: 'resumed';
+  /** how many notification frames it missed (sent just before this frame) */
+  missed: number;
+  /** the position after them: live frames follow it */
+  position: StreamPosition;
+}
+
+/**
+ * Server → client, to a socket opened with a position that cannot be resumed
+ * (too much missed, another epoch, the inbox not yet up to date): the client
+ * reloads the inbox over REST and keeps `position` as its last seen; live
+ * frames follow.
+ */
+export interface ResyncFrame {
+  type: 'resync';
+  reason: string;
+  position: StreamPosition;
 }
 
 /** Server → client: the answer to a ping. */
@@ -85,7 +126,7 @@ export interface UnreadCountFrame {
   count: number;
 }
 
-export type ServerFrame = ConnectionFrame | NotificationFrame | PongFrame | ErrorFrame | MarkReadFrame | SystemAlertFrame | UnreadCountFrame;
+export type ServerFrame = ConnectionFrame | NotificationFrame | ResumedFrame | ResyncFrame | PongFrame | ErrorFrame | MarkReadFrame | SystemAlertFrame | UnreadCountFrame;
 
 /** Client → server. */
 export interface PingFrame {

@@ -16,10 +16,12 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ReadActionDeps } from '../api/read-actions.ts';
 import type { Connections } from './connections.ts';
-import { GOING_AWAY, WS_PATH, type ConnectionFrame, type ServerFrame } from './protocol.ts';
+import { GOING_AWAY, WS_PATH, RESUME_EPOCH, RESUME_OFFSET, type ConnectionFrame, type ServerFrame, type StreamPosition } from './protocol.ts';
 import { handleClientFrame } from './client-frames.ts';
 import { createCommandRunner } from './commands.ts';
 import type { UnreadCounts } from './unread-counts.ts';
+import type { InboxStreams } from './streams.ts';
+import type { Resumer } from './resume.ts';
 
 const PING_INTERVAL = 30_000; // ms
 const MAX_FRAME = 64 * 1024; // bytes of one client frame; ws closes the socket with 1009 past it
@@ -38,6 +40,8 @@ export interface SocketServerOptions {
   commands?: ReadActionDeps | undefined;
   /** sends each new socket its unread count after the connection frame; none: no count on connect */
   unreadCounts?: Pick<UnreadCounts, 'greet'>;
+  /** positions of the users' streams and resume (src/websocket/resume.ts); none: the connection frame carries no position and resume requests are ignored */
+  streams?: { streams: InboxStreams; resumer: Resumer; limit: number };
 }
 
 export interface SocketServer {
@@ -67,18 +71,20 @@ export function attachSocketServer(options: SocketServerOptions): SocketServer {
     if (origin !== undefined && !options.origins.includes('*') && !options.origins.includes(origin)) {
       return reject(socket, 403, 'origin not allowed');
     }
+    const from = resumePosition(url.searchParams);
+    if (typeof from === 'string') return reject(socket, 400, from);
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization);
     if (!token) return reject(socket, 401, 'missing token');
     options.auth.verify(token).then(
       (principal) => {
         socket.off('error', destroy); // ws listens from here on
-        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, principal));
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, principal, from));
       },
       (err: Error) => reject(socket, 401, err.message),
     );
   };
 
-  const onConnection = (ws: WebSocket, principal: Principal) => {
+  const onConnection = (ws: WebSocket, principal: Principal, from: StreamPosition | undefined) => {
     connections.add(principal.userId, ws, principal.roles);
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
@@ -99,8 +105,33 @@ export function attachSocketServer(options: SocketServerOptions): SocketServer {
       });
     });
     const hello: ConnectionFrame = { type: 'connection', user_id: principal.userId, server_time: new Date().toISOString() };
+    const { streams } = options;
+    if (streams && from) resume(ws, principal.userId, from, streams);
+    else if (streams) hello.position = streams.streams.current(principal.userId);
     send(ws, hello);
     options.unreadCounts?.greet(principal.userId, (count) => send(ws, { type: 'unread_count', count }));
+  };
+
+  /** Holds the socket's live notification frames, sends what it missed, then them (src/websocket/resume.ts). */
+  const resume = (ws: WebSocket, userId: string, from: StreamPosition, { streams, resumer, limit }: NonNullable<SocketServerOptions['streams']>) => {
+    connections.hold(ws, limit);
+    const heldFrom = streams.next(streams.partitionOf(userId));
+    // resume() answers every failure with a resync; it does not reject.
+    void resumer.resume(userId, from, heldFrom, () => ws.readyState !== ws.OPEN).then((outcome) => {
+      const held = connections.held(ws);
+      if (outcome.kind === 'resumed' && held.overflowed) {
+        // The held frames were dropped: the client reloads its inbox, which has them or soon will.
+        send(ws, { type: 'resync', reason: `more than ${limit} notifications arrived while resuming`, position: { epoch: outcome.position.epoch, offset: String(held.last) } });
+        return connections.release(userId, ws, held.last ?? 0n);
+      }
+      if (outcome.kind === 'resumed') {
+        for (const frame of outcome.frames) send(ws, frame);
+        send(ws, { type: 'resumed', missed: outcome.frames.length, position: outcome.position });
+      } else {
+        send(ws, { type: 'resync', reason: outcome.reason, position: outcome.position });
+      }
+      connections.release(userId, ws, BigInt(outcome.position.offset));
+    });
   };
 
   const pinger = setInterval(() => {
@@ -125,6 +156,18 @@ export function attachSocketServer(options: SocketServerOptions): SocketServer {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** The position a socket resumes from, from its query (both parameters or neither); a string says what is wrong. */
+export function resumePosition(query: URLSearchParams): StreamPosition | undefined | string {
+  const epoch = query.get(RESUME_EPOCH);
+  const offset = query.get(RESUME_OFFSET);
+  if (epoch === null && offset === null) return undefined;
+  if (epoch === null || offset === null) return `${RESUME_EPOCH} and ${RESUME_OFFSET} go together: give both to resume, or neither`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(epoch)) return `${RESUME_EPOCH} must be the epoch of a position the server sent`;
+  // -1: before the first record; Kafka offsets are signed 64-bit.
+  if (!/^(-1|0|[1-9][0-9]{0,18})$/.test(offset) || BigInt(offset) > 2n ** 63n - 1n) return `${RESUME_OFFSET} must be the offset of a position the server sent (an integer from -1)`;
+  return { epoch, offset };
 }
 
 function destroy(this: Duplex): void {

@@ -13,21 +13,14 @@
  * notification frames are not held back, and changes noted meanwhile are
  * counted in the next round for that partition.
  */
-import type { Pool } from '../db/pool.ts';
 import { unreadCounts as countUnread } from '../db/notifications.ts';
-import { storedOffset } from '../db/consumer-offsets.ts';
+import { projectorReached, type ProjectorWait } from './projector-wait.ts';
 import type { Logger } from '../logger.ts';
 import type { Connections } from './connections.ts';
 
-export interface UnreadCountOptions {
-  pool: Pool;
-  /** the projector's group id, whose offsets Postgres keeps */
-  projectorGroup: string;
+/** `waitMs`: how long to wait for the projector before counting anyway. */
+export interface UnreadCountOptions extends ProjectorWait {
   connections: Pick<Connections, 'has' | 'send'>;
-  /** ms between two reads of the projector's offset */
-  pollMs: number;
-  /** ms to wait for the projector before counting anyway */
-  waitMs: number;
   log: Logger;
 }
 
@@ -45,13 +38,6 @@ export function createUnreadCounts(options: UnreadCountOptions): UnreadCounts {
   const pending = new Map<string, Pending & { topic: string; partition: number }>();
   let closed = false;
 
-  const waitForProjector = async (topic: string, partition: number, target: bigint): Promise<void> => {
-    const deadline = Date.now() + options.waitMs;
-    while (!closed && Date.now() < deadline) {
-      if ((await storedOffset(options.pool, options.projectorGroup, topic, partition)) >= target) return;
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs));
-    }
-  };
 
   const drain = async (key: string) => {
     const p = pending.get(key)!;
@@ -61,7 +47,7 @@ export function createUnreadCounts(options: UnreadCountOptions): UnreadCounts {
         const users = [...p.users].filter((u) => options.connections.has(u));
         p.users.clear();
         if (users.length === 0) continue;
-        await waitForProjector(p.topic, p.partition, p.target);
+        await projectorReached(options, p.topic, p.partition, p.target, () => closed); // late or not, the count is sent
         for (const [userId, count] of await countUnread(options.pool, users)) options.connections.send(userId, { type: 'unread_count', count });
       }
     } catch (err) {

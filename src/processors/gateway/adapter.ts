@@ -5,7 +5,7 @@
  * and notification.reads → unread_count frames to every socket of the user
  * (src/websocket/unread-counts.ts). Each gateway instance has its own consumer
  * group and starts at the end of the log; what a browser missed while away it
- * reads from the inbox.
+ * reads from the inbox, or gets on resume (src/websocket/resume.ts).
  */
 import type { TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec } from '../../kafka/runner.ts';
@@ -15,6 +15,7 @@ import { fromTopic } from '../../kafka/codec.ts';
 import { assertNever } from '../../assert-never.ts';
 import { fromBeginning, groupId, sourcesOf } from '../../topology.ts';
 import type { UnreadCounts } from '../../websocket/unread-counts.ts';
+import type { InboxStreams } from '../../websocket/streams.ts';
 import { decideGateway, decideRead, type GatewayOutput } from './decide.ts';
 
 export interface GatewayDeps {
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   startAt: Readonly<Record<string, readonly { partition: number; offset: string }[]>>;
   /** sends unread counts once the projector has a batch's records; none: no unread_count frames */
   unreadCounts?: UnreadCounts;
+  /** the users' streams: epochs for the frames' positions, and how far the gateway has pushed */
+  streams: InboxStreams;
 }
 
 export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<GatewayOutput> {
@@ -43,12 +46,13 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<GatewayOutput
     async apply(batch) {
       position.set(`${batch.topic}:${batch.partition}`, batch.nextOffset);
       const counted = new Set<string>();
+      const epoch = deps.streams.epoch(batch.partition);
       // Dead letters of this topic are the projector's to write; the gateway only skips them.
       for (const item of batch.items) {
         for (const output of item.outputs) {
           switch (output.kind) {
             case 'push':
-              deps.connections.send(output.userId, output.frame);
+              deps.connections.send(output.userId, { ...output.frame, position: { epoch, offset: item.offset } });
               break;
             case 'alert':
               deps.connections.sendToRole(output.role, output.frame);
@@ -61,6 +65,8 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<GatewayOutput
           }
         }
       }
+      // Synchronously after the pushes: a resume that reads this sees every frame before it pushed (held if it resumes).
+      if (batch.topic === deps.topics.inbox) deps.streams.advance(batch.partition, batch.nextOffset);
       if (counted.size > 0) deps.unreadCounts?.changed(batch.topic, batch.partition, batch.nextOffset, counted);
     },
     async close() {

@@ -11,7 +11,8 @@ import type { NotificationFrame, SystemAlertFrame } from '../../websocket/protoc
 export const ALERTED_ROLE = 'admin';
 
 export type GatewayOutput =
-  | { kind: 'push'; userId: string; frame: NotificationFrame }
+  /** the frame's position is the record's, which the adapter adds */
+  | { kind: 'push'; userId: string; frame: Omit<NotificationFrame, 'position'> }
   | { kind: 'alert'; role: string; frame: SystemAlertFrame }
   /** the user's unread count may have changed: send it once the projector has this record */
   | { kind: 'count'; userId: string };
