@@ -8,6 +8,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY schemas ./schemas
 COPY migrations ./migrations
 COPY src ./src
+COPY web ./web
 COPY tsconfig.json ./
 USER node
 EXPOSE 3000

@@ -26,6 +26,7 @@ import { gatewayProcessor } from './processors/gateway/adapter.ts';
 import { createUnreadCounts } from './websocket/unread-counts.ts';
 import { createInboxStreams, type InboxStreams } from './websocket/streams.ts';
 import { createResumer } from './websocket/resume.ts';
+import { webRoutes } from './api/web-routes.ts';
 import { webhookProcessor, type Lane } from './processors/webhook/adapter.ts';
 import { createWebhookAgent } from './channels/webhook/agent.ts';
 import { systemResolver, type Resolver } from './channels/webhook/address-guard.ts';
@@ -212,6 +213,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     await app.register(deadLetterRoutes, { store: createDeadLetterStore({ kafka, codec, publisher, topics }) });
   }
   if (has('gateway')) await app.register(connectionRoutes, { connections, instanceId });
+  if (has('api') || has('gateway')) await app.register(webRoutes); // the browser client and /demo
   await app.ready();
   // Without a configured allow-list, only pages served by Tidings itself may
   // open a socket; their origin is known once the port is.

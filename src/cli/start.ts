@@ -52,6 +52,7 @@ function banner(config: Config, tidings: Tidings, local: LocalService[], token: 
     `  health            ${url}/health`,
     ...(has('ingest') ? [`  ingest            POST ${url}/v1/events`] : []),
     ...(has('gateway') ? [`  websocket         ${tidings.wsUrl}?token=<jwt>`] : []),
+    ...(has('api') || has('gateway') ? [`  demo page         ${url}/demo#token=<jwt>`] : []),
     ...(local.length ? ['local stack:', ...local.map((s) => `  ${s.name.padEnd(16)} ${s.endpoint}   (log: ${s.log})`)] : []),
     '',
     ...(token
@@ -62,6 +63,7 @@ function banner(config: Config, tidings: Tidings, local: LocalService[], token: 
           ? [`  curl -s -X POST ${url}/v1/events -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
             `    -d '{"user_id":"demo-user","type":"job_completed","title":"Job done","message":"All 3 tasks finished","source_type":"job","source_id":"42"}'`]
           : []),
+        ...(has('api') && has('gateway') ? ['Its notification center, live (open it in a browser, then run the curl above):', `  ${url}/demo#token=${token}`] : []),
         'Stop with Ctrl-C; `./tidings stack down` stops the local stack.',
       ]
       : ['Stop with Ctrl-C.']),

@@ -8,14 +8,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig, processEnvironment } from '../../src/config.ts';
 import { stackPaths } from '../../src/stack/stack.ts';
 import { KAFKA_VERSION } from '../../src/stack/kafka.ts';
-import { execFileAsync, freePort, tail, waitUntil } from '../../src/stack/process.ts';
+import { freePort, tail, waitUntil } from '../../src/stack/process.ts';
+import { ensureDebianPackage } from './apt.ts';
 
 export const BURROW_BIN = '/usr/bin/Burrow';
 /** The cluster's name in burrow.toml and in Burrow's URLs. */
@@ -98,23 +99,9 @@ export interface Burrow {
   stop(): Promise<void>;
 }
 
-/** Installs Debian's burrow package when /usr/bin/Burrow is missing: as root directly, otherwise through sudo. */
-export async function ensureBurrowInstalled(): Promise<string> {
-  if (existsSync(BURROW_BIN)) return BURROW_BIN;
-  const asRoot = userInfo().uid === 0;
-  const options = { maxBuffer: 64 * 1024 * 1024, env: { ...processEnvironment(), DEBIAN_FRONTEND: 'noninteractive' } };
-  const aptGet = (args: string[]) => (asRoot
-    ? execFileAsync('apt-get', args, options)
-    : execFileAsync('sudo', ['-n', '--preserve-env=DEBIAN_FRONTEND', 'apt-get', ...args], options));
-  try {
-    await aptGet(['update', '-qq']);
-    await aptGet(['install', '-y', '-qq', 'burrow']);
-  } catch (err) {
-    const e = err as Error & { stderr?: string };
-    throw new Error(`could not install Burrow (run \`sudo apt-get install -y burrow\`): ${e.stderr ?? e.message}`);
-  }
-  if (!existsSync(BURROW_BIN)) throw new Error(`apt-get installed burrow but ${BURROW_BIN} is missing`);
-  return BURROW_BIN;
+/** Installs Debian's burrow package when /usr/bin/Burrow is missing. */
+export function ensureBurrowInstalled(): Promise<string> {
+  return ensureDebianPackage('burrow', BURROW_BIN, 'Burrow');
 }
 
 /** The Kafka jars of the local stack (src/stack/kafka.ts), whose classpath carries ZooKeeper 3.8.4. */
