@@ -52,10 +52,10 @@ export function typeInfo(type: string): TypeInfo {
 
 /**
  * Severities whose e-mail is on by default whatever the type's default (Nexora's
- * rule "e-mail for high and critical severity"; its high is our error, its
- * critical our critical). A user's preference for the type still decides.
+ * rule "e-mail for high and critical severity"; KrakenHashes' error ranks as
+ * high). A user's preference for the type still decides.
  */
-export const EMAIL_BY_DEFAULT: readonly Severity[] = ['error', 'critical'];
+export const EMAIL_BY_DEFAULT: readonly Severity[] = ['error', 'high', 'critical'];
 
 /** What a user gets for a notification of `type` and `severity` when they have not chosen. */
 export function defaultChannels(type: string, severity?: Severity): Channels {

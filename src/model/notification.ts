@@ -2,7 +2,8 @@
  * The two records at the heart of Tidings, in their wire shape (the Avro
  * schemas in schemas/ are the source of truth; these types mirror them).
  */
-export const SEVERITIES = ['info', 'success', 'warning', 'error', 'critical'] as const;
+/** KrakenHashes' five, then Nexora's low, medium and high (medium ranks as warning, high as error). */
+export const SEVERITIES = ['info', 'success', 'warning', 'error', 'critical', 'low', 'medium', 'high'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /** Several recipients: listed users, holders of roles, subscribers of topics. */
@@ -31,6 +32,16 @@ export interface NotificationEvent {
   source_id: string;
   /** ms since the epoch */
   occurred_at: number;
+  /** ms since the epoch: deliver no earlier; absent or null: at once (or after delay_ms) */
+  deliver_at?: number | null;
+  /** ms after occurred_at to deliver; deliver_at wins */
+  delay_ms?: number | null;
+  /** names a delayed event's timer; absent or null: its source key */
+  timer_key?: string | null;
+  /** timer keys of pending delayed events this one cancels */
+  cancels?: string[];
+  /** ms since the epoch: after it the notification leaves the inbox */
+  expires_at?: number | null;
 }
 
 /** notification.accepted: one recipient's notification. */
@@ -53,6 +64,8 @@ export interface Notification {
   occurred_at: number;
   /** ms since the epoch: when Tidings accepted it */
   created_at: number;
+  /** ms since the epoch: after it the notification leaves the inbox; absent or null: never */
+  expires_at?: number | null;
 }
 
 /** A notification as browsers and API clients see it, in WebSocket frames and the inbox API alike. */

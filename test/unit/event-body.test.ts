@@ -36,7 +36,7 @@ describe('eventFromBody', () => {
       'colour: is not a field of NotificationEvent',
       'title: 5 is not a valid string',
       'message: missing value is not a valid string',
-      'severity: "fatal" is not a valid enum (info, success, warning, error, critical)',
+      'severity: "fatal" is not a valid enum (info, success, warning, error, critical, low, medium, high)',
       'source_id: missing value is not a valid string',
     ]);
   });

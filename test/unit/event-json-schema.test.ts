@@ -31,7 +31,7 @@ describe('eventBodyJsonSchema', () => {
   it('shows the JSON conveniences: data an object, occurred_at an ISO time or ms, severity an enum', () => {
     expect(schema.properties.data).toMatchObject({ type: ['object', 'null'] });
     expect(schema.properties.occurred_at).toMatchObject({ anyOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }] });
-    expect(schema.properties.severity).toMatchObject({ type: 'string', enum: ['info', 'success', 'warning', 'error', 'critical'], default: 'info' });
+    expect(schema.properties.severity).toMatchObject({ type: 'string', enum: ['info', 'success', 'warning', 'error', 'critical', 'low', 'medium', 'high'], default: 'info' });
     expect(schema.properties.user_id).toMatchObject({ type: ['string', 'null'], default: null });
   });
 

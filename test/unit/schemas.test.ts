@@ -10,7 +10,7 @@ import { WEBHOOK_FORMATS } from '../../src/model/routing.ts';
 const notification: SchemaValue<'Notification'> = {
   id: 'n-1', user_id: 'u-1', type: 'job_failed', category: 'job', severity: 'error', title: 'Job failed', message: 'It broke.',
   data: '{}', action_url: null, source_type: 'job', source_id: 'j-1', source_key: 'job:j-1:job_failed:u-1', event_id: null,
-  occurred_at: 1_700_000_000_000, created_at: 1_700_000_000_001,
+  occurred_at: 1_700_000_000_000, created_at: 1_700_000_000_001, expires_at: 1_800_000_000_000,
 };
 
 /**
@@ -22,6 +22,7 @@ const SAMPLES: { [N in SchemaName]: SchemaValue<N> } = {
   NotificationEvent: {
     event_id: 'e-1', user_id: null, audience: { user_ids: ['u-1'], roles: ['admin'], topics: ['releases'], all: false }, type: 'job_failed', title: 'Job failed',
     message: 'It broke.', severity: 'error', data: '{}', action_url: 'https://example.test/jobs/1', source_type: 'job', source_id: 'j-1', occurred_at: 1_700_000_000_000,
+    deliver_at: 1_700_000_060_000, delay_ms: 60_000, timer_key: 'agent:a-1:offline', cancels: ['approval:ap-1:escalation'], expires_at: 1_800_000_000_000,
   },
   Notification: notification,
   DedupeEntry: { source_key: 'job:j-1:job_failed:u-1', notification_id: 'n-1', first_seen_at: 1_700_000_000_000 },

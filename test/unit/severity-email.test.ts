@@ -20,11 +20,11 @@ const given = (preferences?: PreferenceSet): RouterState => ({
 const emailed = (n: Notification, preferences?: PreferenceSet) =>
   decideRouter({ kind: 'notification', notification: n }, given(preferences), ctx).some((o) => o.kind === 'deliver' && o.command.channel === 'email');
 
-describe('e-mail by default for error and critical severity', () => {
-  it('turns e-mail on for error and critical only', () => {
-    expect(EMAIL_BY_DEFAULT).toEqual(['error', 'critical']);
+describe('e-mail by default for error, high and critical severity', () => {
+  it('turns e-mail on for error, high and critical only', () => {
+    expect(EMAIL_BY_DEFAULT).toEqual(['error', 'high', 'critical']);
     for (const severity of SEVERITIES) {
-      expect(defaultChannels('job_started', severity)).toEqual({ in_app: true, email: severity === 'error' || severity === 'critical', webhook: true });
+      expect(defaultChannels('job_started', severity)).toEqual({ in_app: true, email: severity === 'error' || severity === 'high' || severity === 'critical', webhook: true });
     }
     expect(defaultChannels('job_started')).toEqual({ in_app: true, email: false, webhook: true });
   });

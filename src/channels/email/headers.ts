@@ -34,6 +34,9 @@ const PRIORITY: Record<Severity, { xPriority: string; importance: string }> = {
   warning: { xPriority: '3 (Normal)', importance: 'normal' },
   info: { xPriority: '3 (Normal)', importance: 'normal' },
   success: { xPriority: '3 (Normal)', importance: 'normal' },
+  high: { xPriority: '1 (Highest)', importance: 'high' },
+  medium: { xPriority: '3 (Normal)', importance: 'normal' },
+  low: { xPriority: '5 (Lowest)', importance: 'low' },
 };
 
 /** The stable Message-ID of a delivery: `<deliveryId@domain>`. */

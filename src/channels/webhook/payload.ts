@@ -43,6 +43,9 @@ const COLOURS: Readonly<Record<Severity, number>> = {
   warning: 15105570, // orange
   error: 15158332, // red
   critical: 10038562, // dark red
+  low: 9807270, // grey
+  medium: 15105570, // orange, as warning
+  high: 15158332, // red, as error
 };
 const GREY = 9807270;
 
