@@ -48,7 +48,7 @@ describe('decideDedupe', () => {
         notification: {
           id, user_id: 'u1', type: 'job_failed', category: 'job', severity: 'error', title: 'Job failed', message: 'Task 3 ran out of memory',
           data: '{"job_id":7}', action_url: null, source_type: 'job', source_id: '7', source_key: 'job:7:job_failed:u1', event_id: 'evt-1',
-          occurred_at: 1_699_999_999_000, created_at: ctx.now,
+          occurred_at: 1_699_999_999_000, created_at: ctx.now, expires_at: null,
         },
       },
     ]);

@@ -94,5 +94,6 @@ function notificationFor(event: NotificationEvent, userId: string, key: string, 
     event_id: event.event_id,
     occurred_at: event.occurred_at,
     created_at: now,
+    expires_at: event.expires_at ?? null,
   };
 }
