@@ -10,34 +10,32 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { AssignerProtocol, Kafka } from 'kafkajs';
-import { createKafka, topicNames } from '../../src/kafka/client.ts';
+import { topicNames } from '../../src/kafka/client.ts';
 import { createCodec } from '../../src/kafka/codec.ts';
-import { createPublisher, type Publisher } from '../../src/kafka/publisher.ts';
 import { createLogger } from '../../src/logger.ts';
 import { groupId } from '../../src/topology.ts';
-import { eventKey, type Notification, type NotificationEvent } from '../../src/model/notification.ts';
+import type { Notification } from '../../src/model/notification.ts';
+import { createKafkaTransport, createProducerClient, type EventInput, type ProducerClient } from '../../src/producer/index.ts';
 import { isolatedSettings, startWith, waitFor, waitUntilProcessed, readTopic, type Harness } from './harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function events(count: number, tag: string): NotificationEvent[] {
+function events(count: number, tag: string): EventInput[] {
   return Array.from({ length: count }, (_, i) => ({
-    event_id: null, user_id: `user-${i % 40}`, audience: null, type: 'job_completed', title: `Job ${i}`, message: 'done', severity: 'info',
-    data: null, action_url: null, source_type: 'job', source_id: `${tag}-${i}`, occurred_at: Date.now(),
+    user_id: `user-${i % 40}`, type: 'job_completed', title: `Job ${i}`, message: 'done', source_type: 'job', source_id: `${tag}-${i}`,
   }));
 }
 
-async function publisherFor(settings: Awaited<ReturnType<typeof isolatedSettings>>): Promise<Publisher> {
-  const kafka = createKafka({ brokers: settings.endpoints.kafkaBrokers, clientId: 'test-load', log: createLogger('silent') });
-  const codec = createCodec(settings.endpoints.schemaRegistryUrl);
-  await codec.register([{ topic: topicNames(settings.env.TIDINGS_TOPIC_PREFIX!).events, schema: 'NotificationEvent' }]);
-  return createPublisher(kafka, codec);
+/** The producer client over Kafka, once the deployment's topics exist. */
+async function publisherFor(settings: Awaited<ReturnType<typeof isolatedSettings>>): Promise<ProducerClient> {
+  const transport = await createKafkaTransport({
+    brokers: settings.endpoints.kafkaBrokers, schemaRegistryUrl: settings.endpoints.schemaRegistryUrl, topicPrefix: settings.env.TIDINGS_TOPIC_PREFIX, clientId: 'test-load', log: createLogger('silent'),
+  });
+  return createProducerClient({ transport });
 }
 
-async function publishAll(publisher: Publisher, topic: string, list: NotificationEvent[]): Promise<void> {
-  for (let i = 0; i < list.length; i += 200) {
-    await Promise.all(list.slice(i, i + 200).map((e) => publisher.publish(topic, eventKey(e), e)));
-  }
+async function publishAll(publisher: ProducerClient, list: EventInput[]): Promise<void> {
+  for (let i = 0; i < list.length; i += 200) await publisher.sendBatch(list.slice(i, i + 200));
 }
 
 async function assertExactlyOnce(settings: Awaited<ReturnType<typeof isolatedSettings>>, expected: number): Promise<void> {
@@ -92,9 +90,8 @@ describe('exactly once', () => {
 
     const unique = events(3_000, randomUUID());
     const publisher = await publisherFor(settings);
-    const topic = topicNames(settings.env.TIDINGS_TOPIC_PREFIX!).events;
     // Every event twice: the second copy must be recognised as a duplicate, across the crash too.
-    const publishing = publishAll(publisher, topic, [...unique, ...unique]);
+    const publishing = publishAll(publisher, [...unique, ...unique]);
 
     const db = new pg.Client({ connectionString: settings.endpoints.databaseUrl });
     await db.connect();
@@ -109,7 +106,7 @@ describe('exactly once', () => {
     child = await startChild(env);
     await waitUntilProcessed({ brokers: settings.endpoints.kafkaBrokers, prefix: settings.env.TIDINGS_TOPIC_PREFIX!, databaseUrl: settings.endpoints.databaseUrl }, 120_000);
     await db.end();
-    await publisher.disconnect();
+    await publisher.close();
     await assertExactlyOnce(settings, unique.length);
     child.kill('SIGTERM');
   }, 300_000);
@@ -127,9 +124,9 @@ describe('exactly once', () => {
 
     const tag = randomUUID();
     const all = events(50, tag);
-    await publishAll(publisher, topics.events, all.slice(0, 20));
+    await publishAll(publisher, all.slice(0, 20));
     await waitFor(async () => ((await count()) === 20 ? true : undefined), 'the first commit');
-    await publishAll(publisher, topics.events, all.slice(20, 40)); // the first commit of these kills the child
+    await publishAll(publisher, all.slice(20, 40)); // the first commit of these kills the child
     expect(await exited).toBe('SIGKILL');
     const atCrash = await count();
     expect(atCrash).toBeGreaterThan(20);
@@ -145,7 +142,7 @@ describe('exactly once', () => {
 
     const h = await startWith(settings);
     try {
-      await publishAll(publisher, topics.events, all.slice(40));
+      await publishAll(publisher, all.slice(40));
       await waitUntilProcessed(h, 120_000);
       const projector = h.tidings.processors.find((p) => p.name === 'projector');
       expect(projector?.stats.records).toBe(50 - atCrash); // only what the crashed process had not committed
@@ -153,26 +150,27 @@ describe('exactly once', () => {
       expect(await count()).toBe(50);
     } finally {
       await h.stop();
-      await publisher.disconnect();
+      await publisher.close();
       await db.end();
     }
   }, 300_000);
 
   it('two instances sharing the partitions, with rebalances in the middle, still deduplicate exactly', async () => {
     const settings = await isolatedSettings({ TIDINGS_PARTITIONS: '4', TIDINGS_ROLES: 'dedupe,router,projector' });
-    const publisher = await publisherFor(settings);
     const topic = topicNames(settings.env.TIDINGS_TOPIC_PREFIX!).events;
     const first = events(600, randomUUID());
     const second = events(600, randomUUID());
     let a: Harness | undefined;
     let b: Harness | undefined;
+    let publisher: ProducerClient | undefined;
     try {
       a = await startWith(settings, { TIDINGS_INSTANCE_ID: 'a' });
+      publisher = await publisherFor(settings);
       const group = groupId('dedupe', settings.env.TIDINGS_TOPIC_PREFIX ?? '');
       const dedupeOf = (h: Harness) => h.tidings.processors.find((p) => p.name === 'dedupe')!;
       const brokers = settings.endpoints.kafkaBrokers;
       expect(await waitFor(() => assignments(brokers, group, topic), 'A alone in the dedupe group')).toEqual({ 'tidings-a': [0, 1, 2, 3] });
-      await publishAll(publisher, topic, first);
+      await publishAll(publisher, first);
       // B joins while A works through the first batch: partitions move from A to B.
       b = await startWith(settings, { TIDINGS_INSTANCE_ID: 'b' });
       const shared = await waitFor(async () => {
@@ -182,7 +180,7 @@ describe('exactly once', () => {
       expect(shared['tidings-a']!.length).toBeGreaterThan(0);
       expect(shared['tidings-b']!.length).toBeGreaterThan(0);
       expect([...shared['tidings-a']!, ...shared['tidings-b']!].sort((x, y) => x - y)).toEqual([0, 1, 2, 3]);
-      await publishAll(publisher, topic, [...second, ...first]);
+      await publishAll(publisher, [...second, ...first]);
       const instanceA = a;
       await waitFor(() => (dedupeOf(instanceA).stats.records > 0 ? true : undefined), 'A to have deduplicated records');
       // A leaves while B works: its partitions move back.
@@ -192,12 +190,12 @@ describe('exactly once', () => {
         const held = await assignments(brokers, group, topic);
         return held && Object.keys(held).length === 1 ? held : undefined;
       }, 'B alone in the dedupe group')).toEqual({ 'tidings-b': [0, 1, 2, 3] });
-      await publishAll(publisher, topic, [...first, ...second]);
+      await publishAll(publisher, [...first, ...second]);
       await waitUntilProcessed(b, 120_000);
       expect(dedupeOf(b).stats.records).toBeGreaterThan(0);
       await assertExactlyOnce(settings, first.length + second.length);
     } finally {
-      await publisher.disconnect();
+      await publisher?.close();
       await a?.stop();
       await b?.stop();
     }
