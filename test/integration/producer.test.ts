@@ -83,6 +83,9 @@ describe('producer client', () => {
     // Kafka's own test vectors (UtilsTest.testMurmur2) check the oracle first.
     expect([javaMurmur2('21'), javaMurmur2('foobar'), javaMurmur2('a-little-bit-long-string'), javaMurmur2('abc')]).toEqual([-973932308, -790332482, -985981536, 479470107]);
     const inputs = Array.from({ length: 40 }, (_, i) => event(`batch-${i}-${randomUUID()}`));
+    // The timing fields of the schema travel as given (their behaviour is dedupe's and the scheduler's).
+    const expiresAt = Date.now() + 3_600_000; // ms
+    inputs[0] = { ...inputs[0]!, expires_at: new Date(expiresAt), timer_key: `timer-${randomUUID()}`, cancels: [`other-${randomUUID()}`] };
     const sent = await overKafka.sendBatch(inputs);
     expect(sent).toHaveLength(40);
     expect(new Set(sent.map((s) => s.partition))).toEqual(new Set([0, 1]));
@@ -95,6 +98,8 @@ describe('producer client', () => {
       expect(record?.key).toBe(s.key);
       expect(record?.value).toMatchObject({ user_id: s.key.split(':').at(-1), type: 'job_completed', data: '{"job_id":42}' });
     }
+    const first = records.find((r) => r.key === sent[0]!.key)?.value;
+    expect(first).toMatchObject({ expires_at: expiresAt, timer_key: inputs[0]!.timer_key, cancels: inputs[0]!.cancels, deliver_at: null, delay_ms: null });
     await waitFor(async () => ((await inbox(inputs[39]!.user_id!)).length === 1 ? true : undefined), 'the last of the batch in its inbox');
   });
 
