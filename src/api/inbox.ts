@@ -2,7 +2,9 @@
  * The inbox: list (newest first, cursor pagination, unread filter), unread
  * count, and mark read / read all / archive. Changes are events on
  * notification.reads; the projector applies them, so they replay like
- * everything else. A user only ever sees and changes their own notifications.
+ * everything else. A user only ever sees and changes their own notifications,
+ * and none that has expired: to the listing, the count and read / archive
+ * (404) an expired notification is as unknown as one that never was.
  */
 import type { FastifyInstance } from 'fastify';
 import { listInbox, unreadCount, type InboxRow } from '../db/notifications.ts';
@@ -62,11 +64,13 @@ export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): 
     });
 }
 
-function present(row: InboxRow): NotificationView & { read_at: string | null; archived: boolean; delivery: Record<string, unknown> } {
+function present(row: InboxRow): NotificationView & { read_at: string | null; archived: boolean; expires_at: string | null; delivery: Record<string, unknown> } {
   return {
     ...notificationView(row),
     read_at: row.read_at?.toISOString() ?? null,
     archived: row.archived_at !== null,
+    // the listing leaves it out from then on; a client may hide it at that time
+    expires_at: row.expires_at?.toISOString() ?? null,
     delivery: row.delivery,
   };
 }

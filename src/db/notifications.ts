@@ -1,11 +1,16 @@
 /**
  * The inbox read model: table `notifications`, one row per notification of
  * notification.inbox, changed by the read events of notification.reads.
- * The projector writes it; the API lists and counts it.
+ * The projector writes it; the API lists and counts it. An expired row (its
+ * expires_at passed) is gone for every reader at once, and the cleanup deletes
+ * it later (deleteExpired).
  */
 import type { Client, Pool } from './pool.ts';
 import type { Notification } from '../model/notification.ts';
 import type { ReadEvent } from '../model/routing.ts';
+
+// Rows not expired: the rule of src/processors/projector/expiry.ts, on the database's clock.
+const LIVE = '(expires_at is null or expires_at > now())';
 
 /** A row as the inbox lists it: the notification's fields, times as Dates, data as an object, and its read state. */
 export type InboxRow = Pick<Notification, 'id' | 'type' | 'category' | 'title' | 'message' | 'action_url' | 'source_type' | 'source_id'> & {
@@ -16,6 +21,8 @@ export type InboxRow = Pick<Notification, 'id' | 'type' | 'category' | 'title' |
   created_at: Date;
   read_at: Date | null;
   archived_at: Date | null;
+  /** after it the notification is gone; null: never */
+  expires_at: Date | null;
   /** per channel ("in_app", "email", "webhook:<endpoint>"): the latest attempt's outcome, attempt, status and time */
   delivery: Record<string, unknown>;
 };
@@ -38,7 +45,7 @@ export async function insertNotification(client: Client, n: Notification, at: { 
   const result = await client.query(
     `insert into notifications (id, user_id, type, category, severity, title, message, data, action_url,
        source_type, source_id, source_key, event_id, occurred_at, created_at, delivery, kafka_partition, kafka_offset,
-       read_at, seen_at, archived_at)
+       read_at, seen_at, archived_at, expires_at)
      values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, to_timestamp($14 / 1000.0), to_timestamp($15 / 1000.0),
        '{"in_app": "accepted"}'::jsonb || coalesce((
          -- Results that were projected before the notification itself (another topic): the latest per channel.
@@ -52,10 +59,11 @@ export async function insertNotification(client: Client, n: Notification, at: { 
           and ((r.action = 'read' and r.notification_id = $1::uuid) or (r.action = 'read_all' and r.before >= to_timestamp($15 / 1000.0)))),
        (select min(r.at) from notification_read_events r where r.user_id = $2
           and ((r.action = 'read' and r.notification_id = $1::uuid) or (r.action = 'read_all' and r.before >= to_timestamp($15 / 1000.0)))),
-       (select min(r.at) from notification_read_events r where r.user_id = $2 and r.action = 'archive' and r.notification_id = $1::uuid))
+       (select min(r.at) from notification_read_events r where r.user_id = $2 and r.action = 'archive' and r.notification_id = $1::uuid),
+       to_timestamp($18 / 1000.0))
      on conflict (id) do nothing`,
     [n.id, n.user_id, n.type, n.category, n.severity, n.title, n.message, n.data, n.action_url,
-      n.source_type, n.source_id, n.source_key, n.event_id, n.occurred_at, n.created_at, at.partition, at.offset],
+      n.source_type, n.source_id, n.source_key, n.event_id, n.occurred_at, n.created_at, at.partition, at.offset, n.expires_at ?? null],
   );
   return result.rowCount === 1;
 }
@@ -88,10 +96,11 @@ export async function applyRead(client: Client, e: ReadEvent, place: { partition
 /** One page of a user's notifications, newest first, keyset-paginated on (created_at, id). */
 export async function listInbox(pool: Pool, userId: string, q: InboxQuery): Promise<InboxRow[]> {
   const result = await pool.query<InboxRow>(
-    `select id, type, category, severity, title, message, data, action_url, source_type, source_id, occurred_at, created_at, read_at, archived_at, delivery
+    `select id, type, category, severity, title, message, data, action_url, source_type, source_id, occurred_at, created_at, read_at, archived_at, expires_at, delivery
        from notifications
       where user_id = $1
         and (archived_at is not null) = $2
+        and ${LIVE}
         and ($3::boolean = false or read_at is null)
         and ($4::timestamptz is null or (created_at, id) < ($4::timestamptz, $5::uuid))
       order by created_at desc, id desc
@@ -102,15 +111,15 @@ export async function listInbox(pool: Pool, userId: string, q: InboxQuery): Prom
 }
 
 /**
- * The user's notifications still in the inbox (not archived) whose place in
+ * The user's notifications still in the inbox (not archived, not expired) whose place in
  * partition `partition` of notification.inbox is after `after` and before
  * `before`, in that order; at most `limit`.
  */
 export async function notificationsBetween(pool: Pool, userId: string, place: { partition: number; after: bigint; before: bigint }, limit: number): Promise<(InboxRow & { kafka_offset: string })[]> {
   const result = await pool.query<InboxRow & { kafka_offset: string }>(
-    `select id, type, category, severity, title, message, data, action_url, source_type, source_id, occurred_at, created_at, read_at, archived_at, delivery, kafka_offset
+    `select id, type, category, severity, title, message, data, action_url, source_type, source_id, occurred_at, created_at, read_at, archived_at, expires_at, delivery, kafka_offset
        from notifications
-      where user_id = $1 and kafka_partition = $2 and kafka_offset > $3 and kafka_offset < $4 and archived_at is null
+      where user_id = $1 and kafka_partition = $2 and kafka_offset > $3 and kafka_offset < $4 and archived_at is null and ${LIVE}
       order by kafka_offset
       limit $5`,
     [userId, place.partition, String(place.after), String(place.before), limit],
@@ -118,22 +127,39 @@ export async function notificationsBetween(pool: Pool, userId: string, place: { 
   return result.rows.map((row) => ({ ...row, kafka_offset: String(row.kafka_offset) }));
 }
 
-/** Unread counts of several users, in one query; users with none are 0. */
+/** Unread counts of several users (expired notifications not counted), in one query; users with none are 0. */
 export async function unreadCounts(pool: Pool, userIds: readonly string[]): Promise<Map<string, number>> {
   const result = await pool.query<{ user_id: string; n: number }>(
-    'select user_id, count(*)::int as n from notifications where user_id = any($1::text[]) and read_at is null and archived_at is null group by user_id', [userIds]);
+    `select user_id, count(*)::int as n from notifications where user_id = any($1::text[]) and read_at is null and archived_at is null and ${LIVE} group by user_id`, [userIds]);
   const counts = new Map(userIds.map((u) => [u, 0]));
   for (const row of result.rows) counts.set(row.user_id, row.n);
   return counts;
 }
 
+/** The user's unread count; expired notifications are not counted. */
 export async function unreadCount(pool: Pool, userId: string): Promise<number> {
-  const result = await pool.query<{ n: number }>('select count(*)::int as n from notifications where user_id = $1 and read_at is null and archived_at is null', [userId]);
+  const result = await pool.query<{ n: number }>(`select count(*)::int as n from notifications where user_id = $1 and read_at is null and archived_at is null and ${LIVE}`, [userId]);
   return result.rows[0]?.n ?? 0;
 }
 
-/** Whether the notification exists and belongs to the user. */
+/** Whether the notification exists, belongs to the user and has not expired (an expired one is as unknown as a deleted one). */
 export async function ownsNotification(pool: Pool, userId: string, id: string): Promise<boolean> {
-  const result = await pool.query('select 1 from notifications where id = $1 and user_id = $2', [id, userId]);
+  const result = await pool.query(`select 1 from notifications where id = $1 and user_id = $2 and ${LIVE}`, [id, userId]);
   return result.rowCount === 1;
+}
+
+/**
+ * Deletes up to `limit` expired notifications, earliest expiry first, and
+ * returns how many it deleted. Rows another transaction holds (the projector
+ * applying a read) are skipped, to be deleted by a later batch. The read
+ * events kept for notifications not projected yet stay: an expired
+ * notification is never projected again (the projector skips it), so they can
+ * give it nothing.
+ */
+export async function deleteExpired(pool: Pool, limit: number): Promise<number> {
+  const result = await pool.query(
+    // = any(array(…)): the ids are found first (notifications_expiry), then deleted by primary key; `in (…)` scans the table.
+    `delete from notifications where id = any(array(
+       select id from notifications where expires_at <= now() order by expires_at limit $1 for update skip locked))`, [limit]);
+  return result.rowCount ?? 0;
 }

@@ -17,13 +17,19 @@ describe('client frames', () => {
 });
 
 describe('decideGateway', () => {
+  const base: Notification = {
+    id: 'n3', user_id: 'u3', type: 'job_completed', category: 'job', severity: 'info', title: 'Done', message: 'Job 7',
+    data: '{}', action_url: null, source_type: 'job', source_id: '7', source_key: 'job:7:job_completed:u3', event_id: null,
+    occurred_at: Date.UTC(2026, 0, 1), created_at: Date.UTC(2026, 0, 1, 0, 0, 1), expires_at: null,
+  };
+
   it('given a security notification, then its recipient gets the notification and admins\' sockets a system_alert', () => {
     const n: Notification = {
       id: 'n2', user_id: 'u2', type: 'security_suspicious_login', category: 'security', severity: 'warning', title: 'New login', message: 'From 203.0.113.9',
       data: '{}', action_url: null, source_type: 'login', source_id: 'l1', source_key: 'login:l1:security_suspicious_login:u2', event_id: null,
       occurred_at: Date.UTC(2026, 0, 1), created_at: Date.UTC(2026, 0, 1, 0, 0, 1),
     };
-    const outputs = decideGateway(n);
+    const outputs = decideGateway(n, { now: n.created_at });
     expect(outputs.map((o) => o.kind)).toEqual(['push', 'count', 'alert']);
     expect(outputs[2]).toEqual({
       kind: 'alert', role: 'admin',
@@ -40,7 +46,7 @@ describe('decideGateway', () => {
       data: '{"agent":"gpu-3"}', action_url: null, source_type: 'agent', source_id: 'gpu-3', source_key: 'agent:gpu-3:agent_offline:u1', event_id: null,
       occurred_at: Date.UTC(2026, 0, 1), created_at: Date.UTC(2026, 0, 1, 0, 0, 1),
     };
-    expect(decideGateway(n)).toEqual([{
+    expect(decideGateway(n, { now: n.created_at })).toEqual([{
       kind: 'push',
       userId: 'u1',
       frame: {
@@ -52,6 +58,17 @@ describe('decideGateway', () => {
         },
       },
     }, { kind: 'count', userId: 'u1' }]);
+  });
+
+  it('given a notification that expires later, then it is pushed as any other', () => {
+    const n = { ...base, expires_at: Date.UTC(2026, 0, 2) };
+    expect(decideGateway(n, { now: Date.UTC(2026, 0, 2) - 1 }).map((o) => o.kind)).toEqual(['push', 'count']);
+  });
+
+  it('given a notification already expired when read, then nothing is pushed, alerted or counted', () => {
+    const n = { ...base, category: 'security', expires_at: Date.UTC(2026, 0, 2) };
+    expect(decideGateway(n, { now: Date.UTC(2026, 0, 2) })).toEqual([]);
+    expect(decideGateway(n, { now: Date.UTC(2026, 0, 3) })).toEqual([]);
   });
 
   it('given a read event, then the user\'s unread count is sent again', () => {

@@ -78,9 +78,9 @@ export function gatewayProcessor(deps: GatewayDeps): ProcessorSpec<GatewayOutput
     groupId: groupId('gateway', deps.prefix, deps.instanceId),
     inputs: sourcesOf('gateway', deps.topics),
     fromBeginning: fromBeginning('gateway'),
-    decide: (record) => {
+    decide: (record, _state, ctx) => {
       const input = fromTopic(record, deps.topics, ['inbox', 'reads']);
-      return input.from === 'inbox' ? decideGateway(input.value) : decideRead(input.value);
+      return input.from === 'inbox' ? decideGateway(input.value, ctx) : decideRead(input.value);
     },
     sink,
   };

@@ -6,6 +6,8 @@
 import type { Notification } from '../../model/notification.ts';
 import type { ReadEvent } from '../../model/routing.ts';
 import type { NotificationFrame, SystemAlertFrame } from '../../websocket/protocol.ts';
+import type { DecideContext } from '../../processor.ts';
+import { isExpired } from '../projector/expiry.ts';
 
 /** The role whose sockets get system_alert frames. */
 export const ALERTED_ROLE = 'admin';
@@ -22,7 +24,13 @@ export function decideRead(e: ReadEvent): GatewayOutput[] {
   return [{ kind: 'count', userId: e.user_id }];
 }
 
-export function decideGateway(n: Notification): GatewayOutput[] {
+/**
+ * The frames of one inbox notification. One already expired when read (a
+ * gateway behind) is not pushed: the projector does not put it in the inbox
+ * either, so the unread count does not change.
+ */
+export function decideGateway(n: Notification, ctx: Pick<DecideContext, 'now'>): GatewayOutput[] {
+  if (isExpired(n, ctx.now)) return [];
   const occurredAt = new Date(n.occurred_at).toISOString();
   const push: GatewayOutput = {
     kind: 'push',

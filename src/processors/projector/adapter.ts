@@ -56,7 +56,7 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Projector
     groupId,
     inputs: sourcesOf('projector', topics),
     fromBeginning: fromBeginning('projector'),
-    decide: (record) => decideProjection(toInput(record)),
+    decide: (record, _state, ctx) => decideProjection(toInput(record), ctx),
     sink: createProjectionSink<ProjectorOutput>({
       pool: deps.pool,
       groupId,

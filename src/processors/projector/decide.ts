@@ -5,6 +5,8 @@
  */
 import type { Notification } from '../../model/notification.ts';
 import type { AuditEvent, DeliveryResult, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../../model/routing.ts';
+import type { DecideContext } from '../../processor.ts';
+import { isExpired } from './expiry.ts';
 
 export type ProjectorInput =
   /** from notification.inbox: the router put it in the user's inbox */
@@ -26,10 +28,15 @@ export type ProjectorOutput =
   | { kind: 'insert_audit'; event: AuditEvent }
   | { kind: 'put_delivery_result'; result: DeliveryResult };
 
-export function decideProjection(input: ProjectorInput): ProjectorOutput[] {
+/**
+ * The read-model changes of one record. A notification already expired when
+ * projected (a late record, a rebuild replaying the log) changes nothing: the
+ * log keeps it, the inbox never shows it, and its offset is stored as any other.
+ */
+export function decideProjection(input: ProjectorInput, ctx: Pick<DecideContext, 'now'>): ProjectorOutput[] {
   switch (input.kind) {
     case 'notification':
-      return [{ kind: 'insert_notification', notification: input.notification }];
+      return isExpired(input.notification, ctx.now) ? [] : [{ kind: 'insert_notification', notification: input.notification }];
     case 'read':
       return [{ kind: 'apply_read', event: input.event }];
     case 'preferences':
