@@ -2,10 +2,13 @@
  * The JSON body of POST /v1/events → a NotificationEvent, with every reason it
  * cannot be one. JSON is friendlier than Avro's shapes: `data` is an object,
  * `occurred_at` an ISO time or ms (default: now), optional fields may be left out.
+ * The type's defaults apply (withCatalogueDefaults): an access_denied event
+ * naming nobody is produced with the security_admin audience.
  */
 import { schemaViolations } from '../kafka/codec.ts';
 import type { NotificationEvent } from '../model/notification.ts';
 import { eventViolations, MAX_DATA_DEPTH, nestsDeeperThan } from '../model/validate.ts';
+import { withCatalogueDefaults } from '../model/catalogue.ts';
 
 export type BodyResult = { ok: true; event: NotificationEvent } | { ok: false; reasons: string[] };
 
@@ -49,7 +52,7 @@ export function eventFromBody(body: unknown, now: number): BodyResult {
 
   const event = candidate as NotificationEvent;
   const rules = eventViolations(event);
-  return rules.length > 0 ? { ok: false, reasons: rules } : { ok: true, event };
+  return rules.length > 0 ? { ok: false, reasons: rules } : { ok: true, event: withCatalogueDefaults(event) };
 }
 
 /** An audience object may leave out the lists it does not use, as the Avro defaults allow. */

@@ -6,6 +6,8 @@
  * default may be left out.
  */
 import { readSchema } from '../kafka/codec.ts';
+import { CATALOGUE } from '../model/catalogue.ts';
+import { dataJsonSchema } from '../model/data-schema.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -18,12 +20,26 @@ interface AvroField {
 
 /** Where the JSON body differs from the Avro record, per field. */
 const BODY_FIELDS: Record<string, JsonSchema> = {
-  data: { type: ['object', 'null'], description: 'Type-specific details as a JSON object; null or left out for none.' },
+  data: dataFieldSchema(),
   occurred_at: {
     anyOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', minimum: 1 }],
     description: 'When it happened: an ISO 8601 time or ms since the epoch; now when left out.',
   },
 };
+
+/**
+ * `data`: an object, free-form for most types; the catalogue's types with a
+ * data schema list theirs, one `anyOf` branch per type titled by the type.
+ */
+function dataFieldSchema(): JsonSchema {
+  const typed = Object.entries(CATALOGUE).flatMap(([type, info]) => (info.data ? [{ ...dataJsonSchema(info.data), title: type }] : []));
+  return {
+    type: ['object', 'null'],
+    description: `Type-specific details as a JSON object; null or left out for none. Events of type ${typed.map((t) => t.title).join(', ')} must carry data fitting `
+      + 'the branch titled by their type (400 with the reasons otherwise); any other type takes free-form data.',
+    anyOf: [...typed, { title: 'any other type', type: 'object', additionalProperties: true }, { type: 'null' }],
+  };
+}
 
 /** The body schema of POST /v1/events. */
 export function eventBodyJsonSchema(): JsonSchema {

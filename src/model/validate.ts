@@ -5,6 +5,8 @@
  * recurses) and Postgres text and jsonb columns (which refuse U+0000).
  */
 import type { NotificationEvent } from './notification.ts';
+import { typeInfo, withCatalogueDefaults } from './catalogue.ts';
+import { dataViolations, isHttpUrl } from './data-schema.ts';
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_.-]{0,99}$/;
 /** roles and topics */
@@ -15,8 +17,14 @@ export const MAX_DATA_DEPTH = 32;
 /** An unpaired UTF-16 surrogate: jsonb refuses its \u escape. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** Every way `event` breaks the rules, as "field: reason"; empty when it is fine. */
-export function eventViolations(event: NotificationEvent): string[] {
+/**
+ * Every way `event` breaks the rules, as "field: reason"; empty when it is
+ * fine. The rules include the type's data schema (src/model/catalogue.ts),
+ * and recipients are judged after the type's defaults (withCatalogueDefaults),
+ * so an access_denied event naming nobody is valid.
+ */
+export function eventViolations(input: NotificationEvent): string[] {
+  const event = withCatalogueDefaults(input);
   const reasons: string[] = [];
   const required = (field: string, value: string, max: number) => {
     if (value.includes('\u0000')) reasons.push(`${field}: must not contain U+0000`);
@@ -45,10 +53,19 @@ export function eventViolations(event: NotificationEvent): string[] {
   if (event.data !== null) {
     const problem = event.data.length > LIMITS.data ? `larger than ${LIMITS.data} characters` : dataProblem(event.data);
     if (problem) reasons.push(`data: ${problem}`);
+    else reasons.push(...typeDataViolations(event.type, event.data));
+  } else {
+    reasons.push(...typeDataViolations(event.type, '{}'));
   }
   if (event.action_url !== null && (event.action_url.includes('\u0000') || !isHttpUrl(event.action_url))) reasons.push('action_url: must be an http(s) URL');
   if (!Number.isSafeInteger(event.occurred_at) || event.occurred_at <= 0) reasons.push('occurred_at: must be a positive time in ms');
   return reasons;
+}
+
+/** How JSON object text `data` breaks the data schema of `type`, if the type has one. */
+function typeDataViolations(type: string, data: string): string[] {
+  const schema = typeInfo(type).data;
+  return schema ? dataViolations(schema, JSON.parse(data) as Record<string, unknown>) : [];
 }
 
 /** Why JSON text `text` cannot be an event's `data`, if it cannot. */
@@ -94,13 +111,4 @@ function storableInJsonb(value: unknown): boolean {
     }
   }
   return true;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }

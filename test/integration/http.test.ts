@@ -59,7 +59,7 @@ describe('HTTP', () => {
       reasons: [
         'data: must be a JSON object',
         'message: missing value is not a valid string',
-        'severity: "urgent" is not a valid enum (info, success, warning, error, critical)',
+        'severity: "urgent" is not a valid enum (info, success, warning, error, critical, low, medium, high)',
         'source_id: missing value is not a valid string',
       ],
     });

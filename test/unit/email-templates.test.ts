@@ -132,4 +132,9 @@ describe('e-mail templates', () => {
     }
     expect(() => createEmailTemplates({ overridesDir: join(tmpdir(), 'tidings-no-such-folder') })).toThrow(/folder/);
   });
+
+  it('colours Nexora\'s severities: high as error, medium as warning, low grey', () => {
+    const colour = (severity: Notification['severity']) => /border-top:4px solid (#[0-9a-f]{6})/.exec(shipped.renderEmail(input({ severity })).html)?.[1];
+    expect([colour('high'), colour('medium'), colour('low')]).toEqual([colour('error'), colour('warning'), '#6b7280']);
+  });
 });

@@ -74,4 +74,18 @@ describe('eventFromBody', () => {
     expect(eventFromBody({ ...minimal, data: { '\ud800': 1 } }, now)).toEqual({ ok: false, reasons: [reason] });
     expect(eventFromBody({ ...minimal, data: { a: '\ud83d\ude00' } }, now).ok).toBe(true);
   });
+
+  it.each(['low', 'medium', 'high', 'critical'])('given Nexora\'s severity %s, then it is accepted', (severity) => {
+    expect(eventFromBody({ ...minimal, type: 'security_alert', severity }, now)).toMatchObject({ ok: true, event: { severity } });
+  });
+
+  it('given an access denial naming nobody, then it is accepted for the security_admin role', () => {
+    const body = { type: 'access_denied', title: 'Access denied at cp-1', message: '', source_type: 'checkpoint', source_id: 'd-1', data: { checkpointCode: 'cp-1', reason: 'REPLAY' } };
+    expect(eventFromBody(body, now)).toMatchObject({ ok: true, event: { user_id: null, audience: { user_ids: [], roles: ['security_admin'], topics: [], all: false } } });
+  });
+
+  it('given an access denial with a reason the seed does not have, then it is refused with the reason', () => {
+    const body = { type: 'access_denied', title: 'Denied', message: '', source_type: 'checkpoint', source_id: 'd-2', data: { checkpointCode: 'cp-1', reason: 'BECAUSE' } };
+    expect(eventFromBody(body, now)).toEqual({ ok: false, reasons: ['data.reason: must be one of SIGNATURE_INVALID, TOKEN_INVALID, REPLAY, ACCESS_DENIED, STATE_MISMATCH, INTERNAL_ERROR'] });
+  });
 });

@@ -35,6 +35,15 @@ describe('eventBodyJsonSchema', () => {
     expect(schema.properties.user_id).toMatchObject({ type: ['string', 'null'], default: null });
   });
 
+  it('documents the data schema of each catalogue type that has one, by title', () => {
+    const branches = (schema.properties.data as unknown as { anyOf: { title?: string; required?: string[]; properties?: Record<string, Schema> }[] }).anyOf;
+    expect(branches.map((b) => b.title)).toEqual(['workflow_approval', 'workflow_approval_answered', 'access_denied', 'any other type', undefined]);
+    const denial = branches.find((b) => b.title === 'access_denied')!;
+    expect(denial.required).toEqual(['checkpointCode', 'reason']);
+    expect(denial.properties!.reason).toMatchObject({ type: 'string', enum: ['SIGNATURE_INVALID', 'TOKEN_INVALID', 'REPLAY', 'ACCESS_DENIED', 'STATE_MISMATCH', 'INTERNAL_ERROR'] });
+    expect(denial.properties!.checkpointId).toMatchObject({ type: ['string', 'null'], format: 'uuid' });
+  });
+
   it('is the body of POST /v1/events in the OpenAPI document', async () => {
     const publisher = { publish: () => Promise.reject(new Error('not called')) } as unknown as Publisher;
     const app = await createHttpServer({ log: createLogger('silent'), auth: createAuthenticator({ secret: 'x'.repeat(32) }) });
@@ -45,6 +54,7 @@ describe('eventBodyJsonSchema', () => {
       const body = document.paths['/v1/events'].post.requestBody.content['application/json'].schema;
       expect(Object.keys(body.properties)).toEqual(avro.fields.map((f) => f.name));
       expect(body.required).toEqual(schema.required);
+      expect(body.properties.data.anyOf.map((b: { title?: string }) => b.title)).toContain('access_denied');
     } finally {
       await app.close();
     }

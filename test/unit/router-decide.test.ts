@@ -135,6 +135,27 @@ describe('decideRouter', () => {
   });
 });
 
+describe('decideRouter: the catalogue\'s audit and signals', () => {
+  it.each(['workflow_approval', 'workflow_approval_answered', 'approval_escalation', 'approval_timed_out', 'access_denied'])(
+    'given %s (not category security), when routed, then it is audited', (type) => {
+      const outputs = decideRouter({ kind: 'notification', notification: notification(type, { category: 'workflow' }) }, given(), ctx);
+      expect(summary(outputs).at(-1)).toBe(`audit ${type}`);
+      expect(outputs.at(-1)).toMatchObject({ kind: 'audit', event: { id: stableId('n1:audit'), notification_id: 'n1', type } });
+    });
+
+  it('given agent_reconnected (a signal), when routed, then nothing is delivered, not even to the global webhook', () => {
+    const state = given({ recipient: alice, globalWebhook: { url: 'https://ops', format: 'generic', timeoutMs: 30_000 } });
+    expect(summary(decideRouter({ kind: 'notification', notification: notification('agent_reconnected', { severity: 'high' }) }, state, ctx)))
+      .toEqual(['skipped in_app: turned off by the user', 'skipped email: turned off by the user']);
+  });
+
+  it('given an access denial and a global webhook, when routed, then the global webhook gets it and it is audited', () => {
+    const state = given({ recipient: alice, globalWebhook: { url: 'https://ops', format: 'generic', timeoutMs: 30_000 } });
+    expect(summary(decideRouter({ kind: 'notification', notification: notification('access_denied', { category: 'access' }) }, state, ctx)))
+      .toEqual(['inbox n1', 'deliver email', 'deliver webhook:global', 'audit access_denied']);
+  });
+});
+
 describe('channelsFor', () => {
   it('uses the type\'s defaults, the user\'s choice over them, and forces mandatory channels', () => {
     expect(channelsFor('job_started', undefined)).toEqual({ in_app: true, email: false, webhook: true });

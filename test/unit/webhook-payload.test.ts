@@ -208,3 +208,24 @@ describe('renderPayload: any format', () => {
     expect(body).toContain(JSON.stringify(title).slice(1, -1));
   });
 });
+
+describe('renderPayload: access denials', () => {
+  it('given an access_denied notification, when rendered generic, then data is the seed\'s DenialNotification, every field in order', () => {
+    const n = notification({ type: 'access_denied', category: 'access', event_id: 'ev-7', data: JSON.stringify({ reason: 'REPLAY', checkpointCode: 'cp-1', toZoneCode: 'zone-b' }) });
+    const body = render('generic', n);
+    expect(body).toMatchObject({ type: 'access_denied', timestamp: new Date(created).toISOString() });
+    expect(JSON.stringify(body.data)).toBe(JSON.stringify({
+      eventId: 'ev-7', checkpointId: null, checkpointCode: 'cp-1', userId: null, userCode: null, fromZoneId: null, fromZoneCode: null,
+      toZoneId: null, toZoneCode: 'zone-b', reason: 'REPLAY', details: null, timestamp: created - 1000,
+    }));
+  });
+
+  it('given the denial carries its own eventId and timestamp, then they are kept', () => {
+    const n = notification({ type: 'access_denied', event_id: 'ev-7', data: JSON.stringify({ eventId: 'own', timestamp: 5, checkpointCode: 'cp', reason: 'REPLAY' }) });
+    expect(render('generic', n).data).toMatchObject({ eventId: 'own', timestamp: 5 });
+  });
+
+  it('given an access_denied notification, when rendered for Slack, then it is an ordinary message', () => {
+    expect(render('slack', notification({ type: 'access_denied', data: '{"checkpointCode":"cp","reason":"REPLAY"}' }))).toHaveProperty('blocks');
+  });
+});

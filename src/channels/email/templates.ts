@@ -22,7 +22,7 @@ import Handlebars from 'handlebars';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Notification } from '../../model/notification.ts';
+import type { Notification, Severity } from '../../model/notification.ts';
 import { typeInfo } from '../../model/catalogue.ts';
 import { ConfigError } from '../../errors.ts';
 
@@ -69,7 +69,10 @@ type Part = (typeof PARTS)[number];
 type CompiledSet = Record<Part, Handlebars.TemplateDelegate> & { locale: string };
 
 const FILE = /^([a-z]{2,3}(?:-[a-z0-9]{2,8})*)\/([a-z0-9_]+)\.(subject|html|text)\.hbs$/;
-const SEVERITY_COLOURS: Record<string, string> = { info: '#2563eb', success: '#16a34a', warning: '#d97706', error: '#dc2626', critical: '#991b1b' };
+// Every severity has one (Record<Severity, …>); Nexora's medium and high look as warning and error, low grey.
+const SEVERITY_COLOURS: Record<Severity, string> = {
+  info: '#2563eb', success: '#16a34a', warning: '#d97706', error: '#dc2626', critical: '#991b1b', low: '#6b7280', medium: '#d97706', high: '#dc2626',
+};
 
 export function createEmailTemplates(options: TemplateOptions = {}): EmailTemplates {
   const files = new Map<string, string>(); // relative path (lower-case, "/") → source

@@ -2,7 +2,9 @@
  * What a webhook POSTs: the platform a URL belongs to, and the JSON body of a
  * notification in that platform's format. Pure: no I/O, no clock.
  *
- * - generic: a Standard Webhooks envelope `{ type, timestamp, data }`;
+ * - generic: a Standard Webhooks envelope `{ type, timestamp, data }`, data
+ *   being the notification, or for a type with a record of its own the
+ *   record its receivers expect (access_denied: the seed's DenialNotification);
  * - discord: one embed; slack: Block Kit blocks with a `text` fallback;
  * - teams: a MessageCard for legacy Office 365 connectors (webhook.office.com),
  *   an Adaptive Card message for Workflows (Power Automate) URLs.
@@ -10,6 +12,7 @@
 import { assertNever } from '../../assert-never.ts';
 import { SEVERITIES, type Notification, type Severity } from '../../model/notification.ts';
 import type { WebhookFormat } from '../../model/routing.ts';
+import { denialNotificationOf } from '../../model/access-denial.ts';
 
 /** The format a URL's host calls for; anything unrecognised (or unparsable) is generic. */
 export function detectFormat(url: string): WebhookFormat {
@@ -53,26 +56,35 @@ const GREY = 9807270;
 const DISCORD = { title: 256, description: 4096, fieldValue: 1024 } as const;
 const SLACK = { header: 150, text: 3000 } as const;
 
+/** Types whose generic webhook data is a record of its own rather than the notification. */
+const GENERIC_DATA: Readonly<Record<string, (n: Notification) => unknown>> = {
+  access_denied: denialNotificationOf,
+};
+
 function generic(n: Notification) {
   const createdAt = new Date(n.created_at).toISOString();
   return {
     type: n.type,
     timestamp: createdAt,
-    // The shape API clients see (NotificationView), without the per-reader `read`.
-    data: {
-      id: n.id,
-      user_id: n.user_id,
-      type: n.type,
-      category: n.category,
-      severity: n.severity,
-      title: n.title,
-      message: n.message,
-      data: parseData(n.data),
-      action_url: safeActionUrl(n.action_url),
-      source: { type: n.source_type, id: n.source_id },
-      occurred_at: new Date(n.occurred_at).toISOString(),
-      created_at: createdAt,
-    },
+    data: GENERIC_DATA[n.type]?.(n) ?? notificationView(n, createdAt),
+  };
+}
+
+/** The shape API clients see (NotificationView), without the per-reader `read`. */
+function notificationView(n: Notification, createdAt: string) {
+  return {
+    id: n.id,
+    user_id: n.user_id,
+    type: n.type,
+    category: n.category,
+    severity: n.severity,
+    title: n.title,
+    message: n.message,
+    data: parseData(n.data),
+    action_url: safeActionUrl(n.action_url),
+    source: { type: n.source_type, id: n.source_id },
+    occurred_at: new Date(n.occurred_at).toISOString(),
+    created_at: createdAt,
   };
 }
 

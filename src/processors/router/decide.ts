@@ -8,7 +8,7 @@
 import type { DecideContext } from '../../processor.ts';
 import type { Notification } from '../../model/notification.ts';
 import { channelsFor, webhookTarget, type AuditEvent, type DeliveryCommand, type PreferenceSet, type Recipient, type WebhookEndpoints, type WebhookFormat } from '../../model/routing.ts';
-import { typeInfo } from '../../model/catalogue.ts';
+import { isSignal, typeInfo } from '../../model/catalogue.ts';
 
 /** The one webhook every notification also goes to, when configured. */
 export interface GlobalWebhook {
@@ -89,8 +89,8 @@ function route(n: Notification, state: RouterState, ctx: DecideContext): RouterO
     }
   }
 
-  // The operator's global webhook sees every notification, whatever the user chose.
-  if (state.globalWebhook) {
+  // The operator's global webhook sees every notification, whatever the user chose; a signal is not one.
+  if (state.globalWebhook && !isSignal(n.type)) {
     const g = state.globalWebhook;
     outputs.push({ kind: 'deliver', command: command('webhook:global', {
       channel: 'webhook', email: null, webhook: {
@@ -100,7 +100,8 @@ function route(n: Notification, state: RouterState, ctx: DecideContext): RouterO
     }) });
   }
 
-  if (typeInfo(n.type).category === 'security') {
+  // Security types, access denials and every step of an approval (the catalogue's `audited`).
+  if (typeInfo(n.type).audited) {
     outputs.push({ kind: 'audit', event: {
       id: ctx.stableId(`${n.id}:audit`), notification_id: n.id, user_id: n.user_id, type: n.type, severity: n.severity, title: n.title,
       message: n.message, data: n.data, source_type: n.source_type, source_id: n.source_id, occurred_at: n.occurred_at, recorded_at: ctx.now,
