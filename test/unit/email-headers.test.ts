@@ -23,7 +23,7 @@ describe('e-mail headers', () => {
     }
   });
 
-  it('maps severity to X-Priority and Importance: critical and error high, the rest normal, none low', () => {
+  it('maps severity to X-Priority and Importance: KrakenHashes\' critical and error high, the rest normal', () => {
     const of = (severity: typeof base.severity | 'critical' | 'error' | 'warning' | 'success') => {
       const h = emailHeaders({ ...base, severity });
       return [h['X-Priority'], h.Importance];
@@ -34,6 +34,14 @@ describe('e-mail headers', () => {
     expect(of('info')).toEqual(['3 (Normal)', 'normal']);
     expect(of('success')).toEqual(['3 (Normal)', 'normal']);
     expect(emailHeaders(base)['Auto-Submitted']).toBe('auto-generated');
+  });
+
+  it('maps Nexora\'s severities: high as error, medium as warning, and only low marked low', () => {
+    const of = (severity: 'low' | 'medium' | 'high') => {
+      const h = emailHeaders({ ...base, severity });
+      return [h['X-Priority'], h.Importance];
+    };
+    expect([of('high'), of('medium'), of('low')]).toEqual([['1 (Highest)', 'high'], ['3 (Normal)', 'normal'], ['5 (Lowest)', 'low']]);
   });
 
   it('refuses what would break a header: CR/LF or ">" in the URL, an id or domain that is not an atom', () => {

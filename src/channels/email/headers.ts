@@ -7,9 +7,11 @@
  * - List-Unsubscribe `<url>` and List-Unsubscribe-Post
  *   `List-Unsubscribe=One-Click` (RFC 8058) on every non-mandatory e-mail;
  *   never on a mandatory one, which cannot be turned off.
- * - X-Priority and Importance from the severity: critical and error are
- *   `1 (Highest)` / `high`; warning, info and success `3 (Normal)` / `normal`.
- *   Nothing is marked low: some clients hide low-priority mail.
+ * - X-Priority and Importance from the severity: critical, error and high
+ *   are `1 (Highest)` / `high`; warning, medium, info and success
+ *   `3 (Normal)` / `normal`. Only Nexora's explicit `low` is marked
+ *   `5 (Lowest)` / `low` (its e-mail service's low priority): some clients
+ *   hide low-priority mail, so no other severity is.
  * - Auto-Submitted `auto-generated` (RFC 3834), so that vacation responders
  *   do not answer.
  */
