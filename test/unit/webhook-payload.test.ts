@@ -229,3 +229,16 @@ describe('renderPayload: access denials', () => {
     expect(render('slack', notification({ type: 'access_denied', data: '{"checkpointCode":"cp","reason":"REPLAY"}' }))).toHaveProperty('blocks');
   });
 });
+
+describe('renderPayload: Nexora\'s severities', () => {
+  it.each<WebhookFormat>(['generic', 'discord', 'slack', 'teams'])('given low, medium and high, when rendered as %s, then each is named and the colours follow warning and error', (format) => {
+    for (const severity of ['low', 'medium', 'high'] as const) expect(renderPayload(format, URLS[format === 'teams' ? 'workflows' : format], notification({ severity }))).toContain(severity);
+  });
+
+  it('colours high as error and medium as warning on Discord and legacy Teams, low grey', () => {
+    const discord = (severity: Notification['severity']) => ((render('discord', notification({ severity })).embeds as Json[])[0]!).color;
+    expect([discord('high'), discord('medium'), discord('low')]).toEqual([discord('error'), discord('warning'), 9807270]);
+    const card = (severity: Notification['severity']) => render('teams', notification({ severity }), URLS.legacyTeams).themeColor;
+    expect(card('high')).toBe(card('error'));
+  });
+});
