@@ -59,8 +59,10 @@ export interface SinkBatch<O> {
   /** outputs of each record that was decided, in offset order, encoded when the sink encodes */
   items: { offset: string; outputs: O[]; encoded?: EncodedRecord[] }[];
   deadLetters: DeadLetter[];
-  /** the offset to resume from after this batch */
+  /** the offset to resume from after this batch ('' for a punctuation) */
   nextOffset: string;
+  /** outputs of the runner's wall-clock tick (ProcessorState.punctuate), not of input records: no input offsets to commit */
+  punctuation?: true;
 }
 
 /**
@@ -81,6 +83,12 @@ export interface ProcessorState<S, O> {
   evolve(partition: number, outputs: readonly O[]): void;
   /** outputs due at the end of a batch, such as expiry tombstones */
   afterBatch?(partition: number, ctx: DecideContext): O[];
+  /**
+   * Outputs due by the clock, whether records arrive or not (Kafka Streams'
+   * wall-clock punctuation): called every ProcessorSpec.tickMs for each owned
+   * partition, and written like a batch's outputs, without input offsets.
+   */
+  punctuate?(partition: number, ctx: DecideContext): O[];
   commit(partition: number): void;
   rollback(partition: number): void;
   /** forgets everything; called on every rebalance */

@@ -22,7 +22,9 @@ import { startGlobalTable, type GlobalTable } from './kafka/global-table.ts';
 import type { Recipient } from './model/routing.ts';
 import { routerProcessor } from './processors/router/adapter.ts';
 import { projectorProcessor } from './processors/projector/adapter.ts';
+import { startExpiryCleanup } from './db/expiry-cleanup.ts';
 import { gatewayProcessor } from './processors/gateway/adapter.ts';
+import { schedulerProcessor } from './processors/scheduler/adapter.ts';
 import { createUnreadCounts } from './websocket/unread-counts.ts';
 import { createInboxStreams, type InboxStreams } from './websocket/streams.ts';
 import { createResumer } from './websocket/resume.ts';
@@ -159,8 +161,11 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   const starters: Record<ProcessorName, () => Promise<RunningProcessor>> = {
     dedupe: async () => {
       directory = await startGlobalTable<Recipient>({ kafka, topic: topics.recipients, decode: (v) => codec.decode(TOPICS.recipients.value, v), log, onCrash: (err) => onFatal?.(err) });
-      return startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, directory, log }), runnerDeps);
+      return startProcessor(dedupeProcessor({ kafka, codec, topics, prefix, windowMs: dedupeWindowMs, defaultDelays: { agent_offline: config.agentOfflineBufferMs }, directory, log }), runnerDeps);
     },
+    scheduler: () => startProcessor(schedulerProcessor({
+      kafka, codec, topics, prefix, tickMs: config.schedulerTickMs, cancelRetentionMs: config.schedulerCancelRetentionMs, log,
+    }), runnerDeps),
     router: () => {
       const globalWebhook = config.globalWebhookUrl ? { url: config.globalWebhookUrl, format: config.globalWebhookFormat, timeoutMs: config.webhookTimeoutMs } : undefined;
       return startProcessor(routerProcessor({ kafka, codec, topics, prefix, globalWebhook, log }), runnerDeps);
@@ -180,6 +185,10 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
   const processors: RunningProcessor[] = [];
   for (const name of processorsOf(config.roles)) processors.push(await starters[name]());
   await Promise.all(processors.map((p) => p.ready));
+  // Rows of expired notifications, deleted beside the projector (src/db/expiry-cleanup.ts; readers stop seeing them at once).
+  const cleanup = has('projector')
+    ? startExpiryCleanup({ pool, intervalMs: config.notificationCleanupIntervalMs, log: log.child({ component: 'expiry-cleanup' }), onFatal: (err) => onFatal?.(err) })
+    : undefined;
 
   const auth = createAuthenticator({ secret: endpoints.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience, allowNoExp: config.jwtAllowNoExp });
   const app = await createHttpServer({ log, auth, metrics });
@@ -256,6 +265,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
         unreadCounts.close();
         await app.close();
         await lag.stop();
+        await cleanup?.stop();
         for (const p of [...processors].reverse()) await p.stop();
         await directory?.stop();
         await agent.close();

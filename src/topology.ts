@@ -66,7 +66,7 @@ function emailLane<T extends 'deliveryEmail' | 'deliveryEmailPriority' | 'delive
 export const PROCESSORS = {
   dedupe: {
     sources: [{ topic: 'events' }],
-    sinks: ['events', 'dedupe', 'accepted'],
+    sinks: ['events', 'dedupe', 'accepted', 'timers'],
     deadLetters: 'eventsDlq',
     sink: 'kafka-transaction',
     group: 'shared',
@@ -76,6 +76,14 @@ export const PROCESSORS = {
     sources: [{ topic: 'accepted' }, { topic: 'preferences', tombstones: true }, { topic: 'recipients', tombstones: true }, { topic: 'webhooks', tombstones: true }],
     sinks: ['inbox', 'deliveryEmail', 'deliveryEmailPriority', 'deliveryWebhook', 'audit'],
     deadLetters: 'acceptedDlq',
+    sink: 'kafka-transaction',
+    group: 'shared',
+    start: 'beginning',
+  },
+  scheduler: {
+    sources: [{ topic: 'timers' }],
+    sinks: ['events', 'scheduled'],
+    deadLetters: 'eventsDlq',
     sink: 'kafka-transaction',
     group: 'shared',
     start: 'beginning',
@@ -125,6 +133,7 @@ export const ROLE_TABLE = {
   ingest: { processors: [], serves: 'POST /v1/events', publishes: ['events'] },
   api: { processors: [], serves: 'the REST API under /v1 and /openapi.json', publishes: ['reads', 'preferences', 'recipients', 'webhooks', 'deliveryWebhook', 'deliveryEmail', 'deliveryEmailPriority', 'events', 'accepted', 'inbox', 'audit', 'deliveryResults', 'dlqRedrives'] },
   dedupe: { processors: ['dedupe'] },
+  scheduler: { processors: ['scheduler'] },
   router: { processors: ['router'] },
   projector: { processors: ['projector'] },
   webhook: { processors: ['webhook', 'webhook-retry'] },

@@ -105,7 +105,7 @@ export function displaySchema(names: TopicNames, letter: Letter): { schema: Sche
   const key = topicKeyOf(names, letter.headers['x-tidings-original-topic']);
   if (key === undefined) return undefined;
   const value: string = TOPICS[key].value;
-  if (value === 'original bytes' || value === 'not yet defined') return undefined;
+  if (value === 'original bytes') return undefined;
   const schema = value as SchemaName;
   return WITHHELD.has(schema) ? { withheld: `a ${schema} may hold secrets` } : { schema };
 }

@@ -60,6 +60,12 @@ export interface ProcessorSpec<O extends Output, S = undefined> {
    */
   topicsSideBySide?: boolean;
   /**
+   * ms between two wall-clock ticks: every tick, state.punctuate is called for
+   * each partition this member owns, and what it returns is written like a
+   * batch's outputs (the scheduler's due timers). None: no ticks.
+   */
+  tickMs?: number;
+  /**
    * Called once at start with the deployment's metrics (RunnerDeps.metrics),
    * for what only the processor's sink sees (a delivery lane's results).
    */
@@ -124,6 +130,10 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     retry: { retries: 10, initialRetryTime: 300 },
     partitionAssigners: [coPartitionedAssigner],
   });
+
+  // Partitions of the first input this member owns, for the ticks.
+  let owned: readonly number[] = [];
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => { owned = payload.memberAssignment[spec.inputs[0]?.topic ?? ''] ?? []; });
 
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => { markReady = resolve; });
@@ -316,6 +326,38 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     return sinkBatch;
   };
 
+  /**
+   * One wall-clock tick of a partition, in turn with its batches: the state's
+   * punctuation outputs, written in one sink write without input offsets. A
+   * failure is logged and the next tick tries again.
+   */
+  const ticking = new Set<number>();
+  const tick = (partition: number) => {
+    const punctuate = spec.state?.punctuate?.bind(spec.state);
+    const topic = spec.inputs[0]?.topic;
+    if (!punctuate || topic === undefined || ticking.has(partition)) return;
+    ticking.add(partition);
+    const stillOwned = () => !stopping && owned.includes(partition);
+    void serial(spec.topicsSideBySide ? `${topic}:${partition}` : String(partition), async () => {
+      if (!stillOwned()) return;
+      const started = performance.now();
+      await preparePartition([topic], partition, () => memberHeartbeat());
+      const outputs = punctuate(partition, decideContext(clock));
+      if (outputs.length === 0) return;
+      const encoded = await spec.sink.encode?.(outputs, partition);
+      spec.state?.evolve(partition, outputs);
+      const batch: SinkBatch<O> = { topic, partition, items: [{ offset: '', outputs, encoded }], deadLetters: [], nextOffset: '', punctuation: true };
+      await withRetry(() => spec.sink.apply(batch), { ...DEFAULT_RETRY, shouldStop: () => !stillOwned() });
+      spec.state?.commit(partition);
+      count(batch, 0, started);
+    }).catch((err: unknown) => {
+      spec.state?.rollback(partition);
+      if (stillOwned()) log.warn({ err, partition }, 'a tick failed; the next one tries again');
+    }).finally(() => ticking.delete(partition));
+  };
+  const ticker = spec.tickMs === undefined ? undefined : setInterval(() => { for (const partition of owned) tick(partition); }, spec.tickMs);
+  ticker?.unref();
+
   await consumer.connect();
   await consumer.subscribe({ topics: spec.inputs.map((i) => i.topic), fromBeginning: spec.fromBeginning });
   await consumer.run({
@@ -335,6 +377,7 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     ready,
     async stop() {
       stopping = true;
+      if (ticker) clearInterval(ticker);
       for (const timer of resumeTimers) clearTimeout(timer);
       resumeTimers.clear();
       // disconnect lets the in-flight batch finish, then leaves the group.

@@ -9,6 +9,7 @@
  * SCHEMAS plus its .avsc (test/unit/schemas.test.ts checks the type against it).
  */
 import type { DedupeEntry } from '../model/dedupe-entry.ts';
+import type { Timer } from '../model/timer.ts';
 import type { DeadLetterRedrive } from '../model/dead-letter-redrive.ts';
 import type { Notification, NotificationEvent } from '../model/notification.ts';
 import type { AuditEvent, DeliveryCommand, DeliveryResult, PreferenceSet, ReadEvent, Recipient, WebhookEndpoints } from '../model/routing.ts';
@@ -36,6 +37,7 @@ export const SCHEMAS = {
   AuditEvent: schema<AuditEvent>('audit-event.avsc'),
   ReadEvent: schema<ReadEvent>('read-event.avsc'),
   DeadLetterRedrive: schema<DeadLetterRedrive>('dead-letter-redrive.avsc'),
+  Timer: schema<Timer>('timer.avsc'),
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;
@@ -48,8 +50,8 @@ export interface TopicSpec {
   readonly base: string;
   /** what the record key holds */
   readonly key: 'source_key' | 'user_id' | 'timer key' | 'original key' | 'dead letter';
-  /** Avro value schema, when Tidings has defined it yet */
-  readonly value: SchemaName | 'original bytes' | 'not yet defined';
+  /** Avro value schema, or the bytes of a record that could not be processed */
+  readonly value: SchemaName | 'original bytes';
   readonly cleanup: 'delete' | 'compact' | 'compact,delete';
   /** ms; -1 keeps records forever */
   readonly retentionMs: number;
@@ -81,7 +83,8 @@ export const TOPICS = {
   deliveryWebhookDlq: { base: 'notification.delivery.webhook.dlq', key: 'user_id', value: 'DeliveryCommand', cleanup: 'delete', retentionMs: 90 * DAY, doc: 'webhook deliveries that failed their last attempt or cannot succeed, reason, status and attempts in headers' },
   deliveryResults: { base: 'notification.delivery.results', key: 'user_id', value: 'DeliveryResult', cleanup: 'delete', retentionMs: 30 * DAY, doc: 'delivery attempt outcomes' },
   reads: { base: 'notification.reads', key: 'user_id', value: 'ReadEvent', cleanup: 'delete', retentionMs: -1, doc: 'read / read-all / archive' },
-  scheduled: { base: 'notification.scheduled', key: 'timer key', value: 'not yet defined', cleanup: 'compact', retentionMs: -1, doc: 'changelog of the timer store' },
+  timers: { base: 'notification.timers', key: 'timer key', value: 'Timer', cleanup: 'delete', retentionMs: 7 * DAY, doc: 'delayed events to schedule and cancels of them, from dedupe: the scheduler\'s input' },
+  scheduled: { base: 'notification.scheduled', key: 'timer key', value: 'Timer', cleanup: 'compact', retentionMs: -1, doc: 'changelog of the scheduler\'s timer table: pending timers and recent cancels' },
   audit: { base: 'notification.audit', key: 'user_id', value: 'AuditEvent', cleanup: 'delete', retentionMs: -1, doc: 'security events for the audit log' },
   dlqRedrives: { base: 'notification.dlq.redrives', key: 'dead letter', value: 'DeadLetterRedrive', cleanup: 'compact', retentionMs: -1, doc: 'dead letters an operator redrove, keyed by <dlq topic>:<partition>:<offset>' },
 } as const satisfies Record<string, TopicSpec>;

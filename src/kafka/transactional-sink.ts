@@ -128,10 +128,13 @@ export function createTransactionalSink<O>(options: TransactionalSinkOptions<O>)
       const transaction = await producer.transaction();
       try {
         for (const request of requests) await transaction.sendBatch({ topicMessages: byTopic(request) });
-        await transaction.sendOffsets({
-          consumerGroupId: options.groupId,
-          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: batch.nextOffset }] }],
-        });
+        // A punctuation read no input: the producer of its partition still fences a previous owner.
+        if (!batch.punctuation) {
+          await transaction.sendOffsets({
+            consumerGroupId: options.groupId,
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: batch.nextOffset }] }],
+          });
+        }
         await transaction.commit();
       } catch (err) {
         await transaction.abort().catch(() => undefined);

@@ -138,7 +138,7 @@ describe('catalogue', () => {
   });
 
   // Needs dedupe to apply withCatalogueDefaults after validation (src/processors/dedupe/decide.ts); until then such an event reaches nobody.
-  it.skip('routes an access denial produced to Kafka naming nobody to the security_admin holders', async () => {
+  it('routes an access denial produced to Kafka naming nobody to the security_admin holders', async () => {
     const nobody = event({ type: 'access_denied', data: JSON.stringify(denial) });
     await produce(nobody);
     await waitUntilProcessed(h);

@@ -43,6 +43,8 @@ export async function isolatedSettings(extra: Record<string, string> = {}): Prom
     TIDINGS_HTTP_PORT: '0',
     TIDINGS_INSTANCE_ID: id,
     LOG_LEVEL: 'error',
+    // agent_offline at once, as other types; test/integration/scheduler.test.ts asks for the offline buffer.
+    TIDINGS_AGENT_OFFLINE_BUFFER_MS: '0',
     // Webhook deliveries only where a test asks for them (TIDINGS_ROLES with webhook), to loopback receivers.
     TIDINGS_ROLES: 'ingest,api,dedupe,router,projector,gateway',
     ...extra,

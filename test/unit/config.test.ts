@@ -38,7 +38,7 @@ describe('loadConfig', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).problems).toEqual([
       'TIDINGS_HTTP_PORT must be an integer, got "eighty"',
-      'TIDINGS_ROLES must be one of ingest, api, dedupe, router, projector, webhook, email, gateway, got "mailer"',
+      'TIDINGS_ROLES must be one of ingest, api, dedupe, scheduler, router, projector, webhook, email, gateway, got "mailer"',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
       'KAFKA_BROKERS "localhost" is not host:port',
       'DATABASE_URL must use postgres: or postgresql:, got mysql:',
@@ -154,5 +154,16 @@ describe('loadConfig', () => {
     const section = readme.split('\n## Configuration\n')[1]?.split('\n## ')[0] ?? '';
     const documented = [...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual(Object.values(SETTINGS).map((s) => s.env).sort());
+  });
+});
+
+describe('TIDINGS_NOTIFICATION_CLEANUP_INTERVAL_MS', () => {
+  it('given nothing, then expired notifications are cleaned up every minute, as Nexora\'s NOTIFICATION_CLEANUP_INTERVAL', () => {
+    expect(loadConfig({}).notificationCleanupIntervalMs).toBe(60_000);
+  });
+
+  it('given a few ms (tests) or a bad value, then it is taken or reported', () => {
+    expect(loadConfig({ TIDINGS_NOTIFICATION_CLEANUP_INTERVAL_MS: '5' }).notificationCleanupIntervalMs).toBe(5);
+    expect(() => loadConfig({ TIDINGS_NOTIFICATION_CLEANUP_INTERVAL_MS: '0' })).toThrow(/TIDINGS_NOTIFICATION_CLEANUP_INTERVAL_MS must be between 1 and/);
   });
 });

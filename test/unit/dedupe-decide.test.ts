@@ -27,7 +27,7 @@ const event = (overrides: Partial<NotificationEvent> = {}): NotificationEvent =>
 /** A state that has seen the given entries. */
 const given = (...entries: DedupeEntry[]): DedupeState => {
   const map = new Map(entries.map((e) => [e.source_key, e]));
-  return { windowMs: 168 * HOUR, seen: (key) => map.get(key), members: () => [], partitionOf };
+  return { windowMs: 168 * HOUR, seen: (key) => map.get(key), members: () => [], partitionOf, defaultDelays: {} };
 };
 const nothingSeen = given();
 /** A stand-in for murmur2 over 4 partitions: any pure function of the key will do for the decider. */
@@ -87,7 +87,7 @@ describe('decideDedupe', () => {
     const outputs = decideDedupe(onHome('maintenance:m1:maintenance_announcement:*', e), nothingSeen, ctx);
     expect(outputs).toEqual(['a', 'b', 'c'].map((user) => {
       const key = `maintenance:m1:maintenance_announcement:${user}`;
-      return { kind: 'fan_out', key, partition: partitionOf(key), event: { ...e, user_id: user, audience: null } };
+      return { kind: 'fan_out', key, partition: partitionOf(key), event: { ...e, user_id: user, audience: null, deliver_at: null, delay_ms: null, timer_key: null, cancels: [] } };
     }));
   });
 

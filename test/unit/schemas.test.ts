@@ -51,6 +51,13 @@ const SAMPLES: { [N in SchemaName]: SchemaValue<N> } = {
     status: 503, error: 'the endpoint answered 503', latency_ms: 12, next_attempt_at: 1_700_000_002_000, at: 1_700_000_000_000,
   },
   ReadEvent: { user_id: 'u-1', action: 'read_all', notification_id: 'n-1', before: 1_700_000_000_000, at: 1_700_000_000_001 },
+  Timer: {
+    timer_key: 'agent-7:offline', state: 'pending', due_at: 1_700_000_300_000, occurred_at: 1_700_000_000_000, at: 1_700_000_000_001,
+    event: {
+      event_id: null, user_id: 'u-1', audience: null, type: 'agent_offline', title: 'Agent offline', message: 'agent-7 is offline', severity: 'warning', data: null, action_url: null,
+      source_type: 'agent', source_id: 'agent-7:s1', occurred_at: 1_700_000_000_000, deliver_at: null, delay_ms: null, timer_key: null, cancels: [], expires_at: null,
+    },
+  },
   DeadLetterRedrive: {
     dlq_topic: 'notification.delivery.webhook.dlq', partition: 1, offset: '42', redriven_to: 'notification.delivery.webhook', redriven_at: 1_700_000_000_000, by: 'ops-1',
   },

@@ -75,7 +75,7 @@ describe('topology', () => {
       expect(text).toContain(groupId(name, 'staging.', 'host-1'));
       for (const s of PROCESSORS[name].sources) expect(text).toContain(topicNames('staging.')[s.topic]);
     }
-    expect(text).toContain('→ sinks      staging.notification.events, staging.notification.dedupe, staging.notification.accepted\n');
+    expect(text).toContain('→ sinks      staging.notification.events, staging.notification.dedupe, staging.notification.accepted, staging.notification.timers\n');
   });
 });
 
@@ -117,7 +117,7 @@ describe('transactional sink', () => {
 
   it('lets through every output dedupe and the router write, since their declarations name those topics', async () => {
     const table = { kafka: failingKafka, codec: failingCodec, topics: names, prefix: '', log: undefined as never };
-    const dedupe = dedupeProcessor({ ...table, windowMs: 1, directory: undefined as never });
+    const dedupe = dedupeProcessor({ ...table, windowMs: 1, defaultDelays: {}, directory: undefined as never });
     const router = routerProcessor({ ...table, globalWebhook: undefined });
     const notification = { user_id: 'u' } as never;
     const dedupeOutputs: DedupeOutput[] = [
@@ -126,6 +126,7 @@ describe('transactional sink', () => {
       { kind: 'remember', entry: { source_key: 'k' } as never },
       { kind: 'accepted', notification },
       { kind: 'forget', sourceKey: 'k' },
+      { kind: 'timer', timer: { timer_key: 'k' } as never },
     ];
     const routerOutputs: RouterOutput[] = [
       { kind: 'inbox', notification },

@@ -1,5 +1,6 @@
 /**
- * Wires the dedupe processor: notification.events → notification.accepted and
+ * Wires the dedupe processor: notification.events → notification.accepted,
+ * notification.timers (delayed events and cancels, for the scheduler) and
  * the notification.dedupe changelog, one Kafka transaction per batch. Its state
  * is a table per owned partition, restored from the changelog's partition of
  * the same number (changelog records are written to the input's partition).
@@ -9,14 +10,14 @@ import { fromTopic, type Codec } from '../../kafka/codec.ts';
 import { TOPICS, type TopicNames } from '../../kafka/topics.ts';
 import type { ProcessorSpec } from '../../kafka/runner.ts';
 import type { ProcessorState } from '../../processor.ts';
-import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
+import type { OutRecord } from '../../kafka/transactional-sink.ts';
+import { transactionalSpec } from '../adapter.ts';
 import { clusterLimits, partitionOfKey } from '../../kafka/client.ts';
 import { createTable } from '../../kafka/table.ts';
 import type { Logger } from '../../logger.ts';
 import type { Recipient } from '../../model/routing.ts';
 import type { GlobalTable } from '../../kafka/global-table.ts';
 import { assertNever } from '../../assert-never.ts';
-import { fromBeginning, groupId as groupIdOf, PROCESSORS, sinkTopicsOf, sourcesOf } from '../../topology.ts';
 import { decideDedupe, expireDedupe, type DedupeEntry, type DedupeOutput, type DedupeState } from './decide.ts';
 
 const EXPIRY_EVERY = 60_000; // ms between expiry scans of a partition
@@ -29,13 +30,14 @@ export interface DedupeDeps {
   prefix: string;
   /** ms a source key is remembered */
   windowMs: number;
+  /** ms an event of the type waits when it names no delivery time (agent_offline: TIDINGS_AGENT_OFFLINE_BUFFER_MS) */
+  defaultDelays: Readonly<Record<string, number>>;
   /** every user's roles and topics, for audiences naming roles or topics */
   directory: GlobalTable<Recipient>;
   log: Logger;
 }
 
 export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, DedupeState> {
-  const groupId = groupIdOf('dedupe', deps.prefix);
   const { topics } = deps;
   const table = createTable<DedupeEntry>({
     kafka: deps.kafka,
@@ -57,6 +59,7 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, D
       seen: (key) => table.get(partition, key),
       members: (roles, topics, all) => membersOf(deps.directory, roles, topics, all),
       partitionOf: (key) => partitionOfKey(key, eventPartitions ?? 1),
+      defaultDelays: deps.defaultDelays,
     }),
     evolve(partition, outputs) {
       for (const output of outputs) {
@@ -89,6 +92,8 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, D
         return [{ topic: topics.accepted, key: output.notification.user_id, value: output.notification }];
       case 'duplicate':
         return [];
+      case 'timer':
+        return [{ topic: topics.timers, key: output.timer.timer_key, value: output.timer }];
       case 'forget':
         return [{ topic: topics.dedupe, key: output.sourceKey, value: null, partition }];
       default:
@@ -97,22 +102,9 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, D
   };
 
   return {
-    name: 'dedupe',
-    groupId,
-    inputs: sourcesOf('dedupe', topics),
-    fromBeginning: fromBeginning('dedupe'),
+    ...transactionalSpec('dedupe', deps, toRecords),
     decide: (record, view, ctx) => decideDedupe({ ...record, value: fromTopic(record, topics, ['events']).value }, view, ctx),
     state,
-    sink: createTransactionalSink<DedupeOutput>({
-      kafka: deps.kafka,
-      codec: deps.codec,
-      processor: 'dedupe',
-      groupId,
-      transactionalIdPrefix: groupId,
-      outputs: sinkTopicsOf('dedupe', topics),
-      deadLetterTopic: topics[PROCESSORS.dedupe.deadLetters],
-      toRecords,
-    }),
   };
 }
 

@@ -9,14 +9,23 @@
  * first sent back to notification.events under its key and partition; an
  * audience's event is first split into one event per recipient, sent back the
  * same way, so that it meets that recipient's single-user events.
+ *
+ * Time, before that split: an event that asks to be delivered later
+ * (deliver_at, delay_ms, or the type's default delay such as agent_offline's
+ * buffer) becomes a pending timer on notification.timers for the scheduler,
+ * which sends it back when due; an event's `cancels` (and an approval
+ * answer's) become cancels of those timer keys; an approval request also
+ * schedules its escalation (src/model/approvals.ts).
  */
 import { ValidationError } from '../../errors.ts';
 import type { DecideContext } from '../../processor.ts';
 import type { Notification, NotificationEvent } from '../../model/notification.ts';
 import { eventKey, recipientsOf, sourceKey, type MemberLookup } from '../../model/notification.ts';
-import { typeInfo } from '../../model/catalogue.ts';
+import { typeInfo, withCatalogueDefaults } from '../../model/catalogue.ts';
 import { eventViolations } from '../../model/validate.ts';
 import type { DedupeEntry } from '../../model/dedupe-entry.ts';
+import { deliveryTime, type Timer } from '../../model/timer.ts';
+import { answerCancels, approvalTimers } from '../../model/approvals.ts';
 
 export type { DedupeEntry };
 
@@ -28,6 +37,8 @@ export interface DedupeState {
   members: MemberLookup;
   /** the partition of notification.events a key belongs on */
   partitionOf(key: string): number;
+  /** ms an event of the type waits when it names no delivery time (agent_offline: the offline buffer) */
+  defaultDelays: Readonly<Record<string, number>>;
 }
 
 export type DedupeOutput =
@@ -36,35 +47,60 @@ export type DedupeOutput =
   | { kind: 'remember'; entry: DedupeEntry }
   | { kind: 'accepted'; notification: Notification }
   | { kind: 'duplicate'; sourceKey: string }
+  /** a delayed event to schedule, or a cancel, for the scheduler (notification.timers) */
+  | { kind: 'timer'; timer: Timer }
   | { kind: 'forget'; sourceKey: string };
 
 /**
  * @throws ValidationError (poison) when the event breaks the rules
  */
 export function decideDedupe(input: { key: string | null; partition: number; value: NotificationEvent }, state: DedupeState, ctx: DecideContext): DedupeOutput[] {
-  const event = input.value;
-  const reasons = eventViolations(event);
+  const reasons = eventViolations(input.value);
   if (reasons.length > 0) throw new ValidationError(reasons);
+  // The type's default audience (access_denied naming nobody: the security admins).
+  const event = withCatalogueDefaults(input.value);
 
   const key = eventKey(event);
   const home = state.partitionOf(key);
   if (input.key !== key || input.partition !== home) return [{ kind: 'repartition', key, partition: home, event }];
 
-  if (event.user_id === null) {
-    return recipientsOf(event, state.members).map((userId): DedupeOutput => {
-      const single = { ...event, user_id: userId, audience: null };
+  const timers = timersOf(event, key, state, ctx.now);
+  const deliverAt = deliveryTime(event) ?? (Object.hasOwn(state.defaultDelays, event.type) ? event.occurred_at + state.defaultDelays[event.type]! : null);
+  if (deliverAt !== null && deliverAt > ctx.now) {
+    const delayed = { ...event, cancels: [] }; // applied now, not again when it fires
+    return [...timers, { kind: 'timer', timer: { timer_key: event.timer_key ?? key, state: 'pending', event: delayed, due_at: deliverAt, occurred_at: event.occurred_at, at: ctx.now } }];
+  }
+  // Due (at once, or sent back by the scheduler): from here on it is an event like any other.
+  const due = { ...event, deliver_at: null, delay_ms: null, timer_key: null, cancels: [] };
+
+  if (due.user_id === null) {
+    return [...timers, ...recipientsOf(due, state.members).map((userId): DedupeOutput => {
+      const single = { ...due, user_id: userId, audience: null };
       const recipientKey = sourceKey(event, userId);
       return { kind: 'fan_out', key: recipientKey, partition: state.partitionOf(recipientKey), event: single };
-    });
+    })];
   }
 
   const seen = state.seen(key);
   if (seen !== undefined && ctx.now - seen.first_seen_at < state.windowMs) return [{ kind: 'duplicate', sourceKey: key }];
   const id = ctx.stableId(key);
   return [
+    ...timers,
     { kind: 'remember', entry: { source_key: key, notification_id: id, first_seen_at: ctx.now } },
-    { kind: 'accepted', notification: notificationFor(event, event.user_id, key, id, ctx.now) },
+    { kind: 'accepted', notification: notificationFor(due, due.user_id, key, id, ctx.now) },
   ];
+}
+
+/**
+ * The cancels an event asks for (its `cancels`, an approval answer's), and
+ * the timers an approval request schedules. A repeat asks for the same again,
+ * which changes nothing in the scheduler's table.
+ */
+function timersOf(event: NotificationEvent, key: string, state: DedupeState, now: number): DedupeOutput[] {
+  const cancels = [...new Set([...(event.cancels ?? []), ...answerCancels(event)])].map((timerKey): DedupeOutput => ({
+    kind: 'timer', timer: { timer_key: timerKey, state: 'cancelled', event: null, due_at: null, occurred_at: event.occurred_at, at: now },
+  }));
+  return [...cancels, ...approvalTimers(event, now).map((timer): DedupeOutput => ({ kind: 'timer', timer }))];
 }
 
 /** Tombstones for up to `limit` source keys first seen longer than the window ago. */
