@@ -16,7 +16,7 @@ import { createAuthenticator } from '../src/auth.ts';
 import { createCodec } from '../src/kafka/codec.ts';
 import { createKafka, createProducer } from '../src/kafka/client.ts';
 import { eventKey, type NotificationEvent } from '../src/model/notification.ts';
-import { childSettings, spawnTidings, waitReady, waitFor, sleep, sleepUntil, quantile, ms, describeExit, lastOutput } from './child.ts';
+import { childSettings, spawnTidings, waitReady, waitFor, sleep, sleepUntil, quantile, ms, describeExit, lastOutput, openSocket } from './child.ts';
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
 const BYTES = Number(process.argv[3] ?? 2_048);
@@ -80,7 +80,8 @@ try {
     },
   });
   const auth = createAuthenticator({ secret: endpoints.jwtSecret });
-  for (const user of others) sockets.push(await connect(`${settings.url.replace('http', 'ws')}/v1/ws`, await auth.sign({ userId: user, roles: [] }), (frame) => {
+  for (const user of others) sockets.push(await openSocket(`${settings.url.replace('http', 'ws')}/v1/ws`, await auth.sign({ userId: user, roles: [] }), (text) => {
+    const frame = JSON.parse(text) as Frame;
     const sourceId = frame.type === 'notification' ? frame.notification?.source?.id : undefined;
     const at = sourceId === undefined ? undefined : sentAt.get(sourceId);
     if (at !== undefined) { latencies.push(performance.now() - at); hops.frame.set(sourceId!, Date.now()); }
@@ -195,14 +196,3 @@ function otherUsers(userId: string, count: number): string[] {
 
 interface Frame { type?: string; notification?: { source?: { id?: string } } }
 
-async function connect(url: string, token: string, onFrame: (frame: Frame) => void): Promise<WebSocket> {
-  const socket = new WebSocket(`${url}?token=${encodeURIComponent(token)}`);
-  socket.on('message', (data) => onFrame(JSON.parse(data.toString()) as Frame));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-    socket.once('error', reject);
-  });
-  socket.on('error', () => {}); // a socket Tidings drops (it died, say) is reported through the counts
-  return socket;
-}

@@ -6,6 +6,7 @@
  * latency figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import WebSocket from 'ws';
 import type { Consumer, Producer } from 'kafkajs';
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -327,4 +328,17 @@ export function hopLines(sentWall: Map<string, number>, commandAt: Map<string, n
       + `router wrote the commands at ${count(commandRate)}/s`,
     `max latency by second of publishing: ${[...bySecond].map(([s, v]) => `${s}:${v}`).join(' ')}`,
   ];
+}
+
+/** Opens a WebSocket to Tidings (from `localAddress` when given) and hands each text frame to `onText`; resolves once it is open. */
+export async function openSocket(url: string, token: string, onText: (text: string) => void, localAddress?: string): Promise<WebSocket> {
+  const socket = new WebSocket(`${url}?token=${encodeURIComponent(token)}`, localAddress ? { localAddress } : {});
+  socket.on('message', (data) => onText(data.toString()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    socket.once('error', reject);
+  });
+  socket.on('error', () => {}); // a socket Tidings drops (it died, say) is reported through the counts
+  return socket;
 }

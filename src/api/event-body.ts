@@ -1,7 +1,8 @@
 /**
  * The JSON body of POST /v1/events → a NotificationEvent, with every reason it
  * cannot be one. JSON is friendlier than Avro's shapes: `data` is an object,
- * `occurred_at` an ISO time or ms (default: now), optional fields may be left out.
+ * `occurred_at` an ISO time or ms (default: now), `deliver_at` and
+ * `expires_at` ISO times or ms, optional fields may be left out.
  * The type's defaults apply (withCatalogueDefaults): an access_denied event
  * naming nobody is produced with the security_admin audience.
  */
@@ -27,15 +28,16 @@ export function eventFromBody(body: unknown, now: number): BodyResult {
     else reasons.push('data: must be a JSON object');
   }
 
-  let occurredAt: unknown = now;
-  if (typeof input.occurred_at === 'string') {
-    const parsed = Date.parse(input.occurred_at);
-    // On failure `now` stays as a placeholder, so the schema check does not report the field a second time.
-    if (Number.isNaN(parsed)) reasons.push('occurred_at: not an ISO 8601 time');
-    else occurredAt = parsed;
-  } else if (input.occurred_at !== undefined) {
-    occurredAt = input.occurred_at;
-  }
+  /** An ISO 8601 time as ms; on failure `fallback` stays as a placeholder, so the schema check does not report the field a second time. */
+  const time = (field: 'occurred_at' | 'deliver_at' | 'expires_at', fallback: unknown): unknown => {
+    const value = input[field];
+    if (typeof value !== 'string') return value === undefined ? fallback : value;
+    const parsed = Date.parse(value);
+    if (!Number.isNaN(parsed)) return parsed;
+    reasons.push(`${field}: not an ISO 8601 time`);
+    return fallback;
+  };
+  const occurredAt = time('occurred_at', now);
 
   const candidate = {
     ...input,
@@ -46,6 +48,8 @@ export function eventFromBody(body: unknown, now: number): BodyResult {
     severity: input.severity ?? 'info',
     data,
     occurred_at: occurredAt,
+    deliver_at: time('deliver_at', null),
+    expires_at: time('expires_at', null),
   };
   reasons.push(...schemaViolations('NotificationEvent', candidate));
   if (reasons.length > 0) return { ok: false, reasons };

@@ -44,7 +44,7 @@ const info = (category: Category, defaults: Channels, extra: Extra = {}): TypeIn
   category, defaults, mandatory: false, audited: category === 'security', ...extra,
 });
 
-export const CATALOGUE: Readonly<Record<string, TypeInfo>> = Object.freeze({
+export const CATALOGUE = Object.freeze({
   // KrakenHashes (000): its categories and mandatory security types as it has them.
   job_started: info('job', quiet),
   job_completed: info('job', quiet),
@@ -80,10 +80,14 @@ export const CATALOGUE: Readonly<Record<string, TypeInfo>> = Object.freeze({
 
   // Access control (003): every denial is a security event, audited; the security admins hear of one that names nobody.
   access_denied: info('access', loud, { audited: true, data: DENIAL_DATA, audience: { roles: ['security_admin'] } }),
-});
+} satisfies Record<string, TypeInfo>);
+
+/** The types the catalogue knows. */
+export type KnownType = keyof typeof CATALOGUE;
 
 export function typeInfo(type: string): TypeInfo {
-  return CATALOGUE[type] ?? info('custom', quiet);
+  // Own keys only: a type named toString or constructor is a custom type, not Object.prototype's.
+  return Object.hasOwn(CATALOGUE, type) ? (CATALOGUE as Readonly<Record<string, TypeInfo>>)[type]! : info('custom', quiet);
 }
 
 /**

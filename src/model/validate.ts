@@ -4,6 +4,7 @@
  * Whatever passes is safe for the later stages: JSON.stringify of `data` (which
  * recurses) and Postgres text and jsonb columns (which refuse U+0000).
  */
+import { timingViolations } from './timer.ts';
 import type { NotificationEvent } from './notification.ts';
 import { typeInfo, withCatalogueDefaults } from './catalogue.ts';
 import { dataViolations, isHttpUrl } from './data-schema.ts';
@@ -59,6 +60,7 @@ export function eventViolations(input: NotificationEvent): string[] {
   }
   if (event.action_url !== null && (event.action_url.includes('\u0000') || !isHttpUrl(event.action_url))) reasons.push('action_url: must be an http(s) URL');
   if (!Number.isSafeInteger(event.occurred_at) || event.occurred_at <= 0) reasons.push('occurred_at: must be a positive time in ms');
+  reasons.push(...timingViolations(event));
   return reasons;
 }
 

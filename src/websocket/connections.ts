@@ -49,7 +49,8 @@ export interface Connections {
 
 /** `metrics`: where open sockets, sockets opened, frames sent and slow clients dropped are counted; nothing without. */
 export function createConnections(limits: ConnectionLimits, metrics?: Metrics): Connections {
-  const byUser = new Map<string, Set<WebSocket>>();
+  // An array per user, oldest first: most users hold one socket, and a Set of one costs ~150 bytes more.
+  const byUser = new Map<string, WebSocket[]>();
   // Only sockets whose token has roles are listed here, so role-less sockets cost nothing more.
   const byRole = new Map<string, Map<WebSocket, string>>(); // role → socket → its user
   const holds = new Map<WebSocket, Held>();
@@ -58,11 +59,13 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
   counted?.connections.set(0);
 
   const remove = (userId: string, socket: WebSocket) => {
-    const set = byUser.get(userId);
-    if (set?.delete(socket)) {
+    const list = byUser.get(userId);
+    const at = list?.indexOf(socket) ?? -1;
+    if (list && at >= 0) {
+      list.splice(at, 1);
       sockets -= 1;
       counted?.connections.set(sockets);
-      if (set.size === 0) byUser.delete(userId);
+      if (list.length === 0) byUser.delete(userId);
       holds.delete(socket);
       for (const [role, members] of byRole) if (members.delete(socket) && members.size === 0) byRole.delete(role);
     }
@@ -83,19 +86,15 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
 
   return {
     add(userId, socket, roles = []) {
-      let set = byUser.get(userId);
-      if (!set) {
-        set = new Set();
-        byUser.set(userId, set);
+      const held = byUser.get(userId);
+      if (held && held.length >= limits.perUser) {
+        const oldest = held[0]!;
+        remove(userId, oldest);
+        oldest.close(TOO_MANY_CONNECTIONS, 'too many connections for this user');
       }
-      if (set.size >= limits.perUser) {
-        const oldest = set.values().next().value;
-        if (oldest) {
-          remove(userId, oldest);
-          oldest.close(TOO_MANY_CONNECTIONS, 'too many connections for this user');
-        }
-      }
-      set.add(socket);
+      const list = byUser.get(userId); // again: remove() drops the user's entry once it is empty (perUser 1)
+      if (list) list.push(socket);
+      else byUser.set(userId, [socket]); // not [] and a push, which reserves 17 slots
       for (const role of new Set(roles)) {
         let members = byRole.get(role);
         if (!members) byRole.set(role, members = new Map());
@@ -107,11 +106,11 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
     },
     remove,
     send(userId, frame) {
-      const set = byUser.get(userId);
-      if (!set) return 0;
+      const list = byUser.get(userId);
+      if (!list) return 0;
       const text = JSON.stringify(frame);
       let sent = 0;
-      for (const socket of [...set]) {
+      for (const socket of [...list]) {
         const hold = frame.type === 'notification' && holds.size > 0 ? holds.get(socket) : undefined;
         if (hold && frame.type === 'notification') keep(hold, BigInt(frame.position.offset), text);
         else if (write(userId, socket, text)) sent += 1;
@@ -130,9 +129,9 @@ export function createConnections(limits: ConnectionLimits, metrics?: Metrics): 
     },
     count: () => ({ sockets, users: byUser.size }),
     has: (userId) => byUser.has(userId),
-    perUser: () => [...byUser].map(([userId, set]) => ({ user_id: userId, sockets: set.size })).sort((a, b) => b.sockets - a.sockets || a.user_id.localeCompare(b.user_id)),
+    perUser: () => [...byUser].map(([userId, list]) => ({ user_id: userId, sockets: list.length })).sort((a, b) => b.sockets - a.sockets || a.user_id.localeCompare(b.user_id)),
     closeAll(code, reason) {
-      for (const set of byUser.values()) for (const socket of set) socket.close(code, reason);
+      for (const list of byUser.values()) for (const socket of list) socket.close(code, reason);
       byUser.clear();
       byRole.clear();
       holds.clear();

@@ -14,8 +14,27 @@ describe('eventFromBody', () => {
   it('given the minimal JSON body, then defaults fill the optional fields', () => {
     expect(eventFromBody(minimal, now)).toEqual({
       ok: true,
-      event: { ...minimal, event_id: null, audience: null, action_url: null, severity: 'info', data: null, occurred_at: now },
+      event: { ...minimal, event_id: null, audience: null, action_url: null, severity: 'info', data: null, occurred_at: now, deliver_at: null, expires_at: null },
     });
+  });
+
+  it('given deliver_at and expires_at as ISO times, a delay, a timer key and cancels, then they are kept, times in ms', () => {
+    const [deliverAt, expiresAt] = [now + 60_000, now + 86_400_000];
+    const result = eventFromBody({ ...minimal, deliver_at: new Date(deliverAt).toISOString(), expires_at: new Date(expiresAt).toISOString(), delay_ms: 500, timer_key: 'agent-7:offline', cancels: ['a', 'b'] }, now);
+    expect(result).toMatchObject({ ok: true, event: { deliver_at: deliverAt, expires_at: expiresAt, delay_ms: 500, timer_key: 'agent-7:offline', cancels: ['a', 'b'] } });
+    expect(eventFromBody({ ...minimal, deliver_at: 'tomorrow' }, now)).toEqual({ ok: false, reasons: ['deliver_at: not an ISO 8601 time'] });
+  });
+
+  it('given timing fields no scheduler can honour, then every one is refused with its reason', () => {
+    const result = eventFromBody({ ...minimal, occurred_at: 1_000, expires_at: -5, delay_ms: -1, timer_key: ' ', cancels: ['', 'x'.repeat(501)] }, now);
+    expect(!result.ok && result.reasons).toEqual([
+      'expires_at: must be a positive time in ms',
+      'delay_ms: must be a whole number of ms from 0 to 31622400000 (366 days)',
+      'timer_key: must not be empty',
+      'cancels.0: must not be empty',
+      'cancels.1: longer than 500 characters',
+    ]);
+    expect(eventFromBody({ ...minimal, occurred_at: 1_000, deliver_at: 1_000 + 367 * 86_400_000 }, now)).toEqual({ ok: false, reasons: ['deliver_at: more than 366 days after occurred_at'] });
   });
 
   it('given data as an object and occurred_at as ISO time, then they become JSON text and ms', () => {

@@ -97,3 +97,22 @@ describe('held notification frames of a resuming socket', () => {
     expect(connections.held(socket as unknown as WebSocket)).toEqual({ overflowed: false, last: undefined });
   });
 });
+
+describe('the per-user cap', () => {
+  it('given a cap of one socket, when a second opens, then the first is closed with 4008 and the new one gets the frames (it was lost before)', () => {
+    const connections = createConnections({ perUser: 1, maxBufferedBytes: 1_000_000 });
+    const socket = () => {
+      const s = { OPEN: 1, readyState: 1, bufferedAmount: 0, sent: [] as string[], closedWith: undefined as number | undefined,
+        send(text: string) { s.sent.push(text); }, close(code: number) { s.closedWith = code; s.readyState = 3; }, terminate() { s.readyState = 3; } };
+      return s;
+    };
+    const [first, second] = [socket(), socket()];
+    connections.add('u', first as unknown as WebSocket);
+    connections.add('u', second as unknown as WebSocket);
+    expect(first.closedWith).toBe(4008);
+    expect(connections.has('u')).toBe(true);
+    expect(connections.count()).toEqual({ sockets: 1, users: 1 });
+    expect(connections.send('u', { type: 'unread_count', count: 1 })).toBe(1);
+    expect(second.sent).toHaveLength(1);
+  });
+});

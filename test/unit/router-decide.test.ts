@@ -6,6 +6,7 @@ import type { Notification } from '../../src/model/notification.ts';
 import type { PreferenceSet, Recipient, WebhookEndpoints } from '../../src/model/routing.ts';
 import { channelsFor } from '../../src/model/routing.ts';
 import { stableId } from '../../src/model/ids.ts';
+import { typeInfo } from '../../src/model/catalogue.ts';
 
 const ctx: DecideContext = { now: 1_700_000_000_000, newId: () => 'random', stableId };
 
@@ -162,5 +163,34 @@ describe('channelsFor', () => {
     expect(channelsFor('unknown_type', undefined)).toEqual({ in_app: true, email: false, webhook: true });
     expect(channelsFor('job_started', prefs({ type: 'job_started', in_app: false, email: true, webhook: false }))).toEqual({ in_app: false, email: true, webhook: false });
     expect(channelsFor('security_password_changed', prefs({ type: 'security_password_changed', in_app: false, email: false, webhook: false }))).toEqual({ in_app: true, email: true, webhook: false });
+  });
+});
+
+describe('types named like Object.prototype members', () => {
+  it('given a type such as toString or constructor, then it is a custom type, not a crash', () => {
+    for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) expect(typeInfo(type)).toMatchObject({ category: 'custom', mandatory: false });
+  });
+});
+
+describe('expired notifications', () => {
+  const ctx: DecideContext = { now: Date.UTC(2026, 0, 1), newId: () => 'id', stableId };
+  const state = {
+    preferences: () => undefined, recipient: () => ({ user_id: 'u', email: 'u@example.test', display_name: null, locale: 'en', time_zone: 'UTC', roles: [], topics: [], updated_at: 0 }),
+    webhooks: () => undefined, globalWebhook: undefined, restoredPast: () => false,
+  } as unknown as RouterState;
+  const n = (expiresAt: number | null): Notification => ({
+    id: 'n1', user_id: 'u', type: 'security_mfa_disabled', category: 'security', severity: 'critical', title: 'MFA off', message: 'm', data: '{}', action_url: null,
+    source_type: 'login', source_id: 's', source_key: 'k', event_id: null, occurred_at: ctx.now - 1_000, created_at: ctx.now - 500, expires_at: expiresAt,
+  });
+
+  it('given one expired before it is routed, then no channel gets it, and an audited type is still audited', () => {
+    const outputs = decideRouter({ kind: 'notification', notification: n(ctx.now - 1) }, state, ctx);
+    expect(outputs.map((o) => (o.kind === 'skipped' ? `${o.channel}: ${o.reason}` : o.kind))).toEqual([
+      'in_app: expired before it was routed', 'email: expired before it was routed', 'webhook: expired before it was routed', 'audit',
+    ]);
+  });
+
+  it('given one that expires later, then it is routed as any other', () => {
+    expect(decideRouter({ kind: 'notification', notification: n(ctx.now + 60_000) }, state, ctx).map((o) => o.kind)).toEqual(['inbox', 'deliver', 'audit']);
   });
 });

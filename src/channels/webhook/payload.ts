@@ -66,7 +66,7 @@ function generic(n: Notification) {
   return {
     type: n.type,
     timestamp: createdAt,
-    data: GENERIC_DATA[n.type]?.(n) ?? notificationView(n, createdAt),
+    data: (Object.hasOwn(GENERIC_DATA, n.type) ? GENERIC_DATA[n.type]?.(n) : undefined) ?? notificationView(n, createdAt),
   };
 }
 

@@ -11,12 +11,13 @@ import { fromTopic, type Codec } from '../../kafka/codec.ts';
 import { topicSchema, type TopicNames, type TopicValue } from '../../kafka/topics.ts';
 import type { InputValue, ProcessorSpec } from '../../kafka/runner.ts';
 import type { InputRecord, ProcessorState } from '../../processor.ts';
-import { createTransactionalSink, type OutRecord } from '../../kafka/transactional-sink.ts';
+import type { OutRecord } from '../../kafka/transactional-sink.ts';
+import { transactionalSpec } from '../adapter.ts';
 import { createTable, type Table } from '../../kafka/table.ts';
 import type { Logger } from '../../logger.ts';
 import { emailPriority, type PreferenceSet, type Recipient, type WebhookEndpoints } from '../../model/routing.ts';
 import { assertNever } from '../../assert-never.ts';
-import { fromBeginning, groupId as groupIdOf, PROCESSORS, sinkTopicsOf, sourcesOf } from '../../topology.ts';
+import { PROCESSORS } from '../../topology.ts';
 import { decideRouter, type GlobalWebhook, type RouterInput, type RouterOutput, type RouterState, type TableName } from './decide.ts';
 
 export interface RouterDeps {
@@ -31,7 +32,6 @@ export interface RouterDeps {
 type TableValue = PreferenceSet | Recipient | WebhookEndpoints;
 
 export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterOutput, RouterState> {
-  const groupId = groupIdOf('router', deps.prefix);
   const { topics } = deps;
   const inputKeys = PROCESSORS.router.sources.map((s) => s.topic);
   const table = <K extends TableName>(name: K): Table<TopicValue<K>> => createTable<TopicValue<K>>({
@@ -97,21 +97,8 @@ export function routerProcessor(deps: RouterDeps): ProcessorSpec<RouterOutput, R
   };
 
   return {
-    name: 'router',
-    groupId,
-    inputs: sourcesOf('router', topics),
-    fromBeginning: fromBeginning('router'),
+    ...transactionalSpec('router', deps, toRecords),
     decide: (record, view, ctx) => decideRouter(toInput(record), view, ctx),
     state,
-    sink: createTransactionalSink<RouterOutput>({
-      kafka: deps.kafka,
-      codec: deps.codec,
-      processor: 'router',
-      groupId,
-      transactionalIdPrefix: groupId,
-      outputs: sinkTopicsOf('router', topics),
-      deadLetterTopic: topics[PROCESSORS.router.deadLetters],
-      toRecords,
-    }),
   };
 }

@@ -56,6 +56,10 @@ export function decideRouter(input: RouterInput, state: RouterState, ctx: Decide
 }
 
 function route(n: Notification, state: RouterState, ctx: DecideContext): RouterOutput[] {
+  // Expired before it was routed (a router that lagged, a replay): nobody is told any more; an audit still records it.
+  if (n.expires_at !== undefined && n.expires_at !== null && n.expires_at <= ctx.now) {
+    return [...(['in_app', 'email', 'webhook'] as const).map((channel): RouterOutput => ({ kind: 'skipped', channel, notificationId: n.id, reason: 'expired before it was routed' })), ...auditOf(n, ctx)];
+  }
   const outputs: RouterOutput[] = [];
   const channels = channelsFor(n.type, state.preferences(n.user_id), n.severity);
   const command = (suffix: string, rest: Pick<DeliveryCommand, 'channel' | 'email' | 'webhook'>): DeliveryCommand => ({
@@ -100,12 +104,14 @@ function route(n: Notification, state: RouterState, ctx: DecideContext): RouterO
     }) });
   }
 
-  // Security types, access denials and every step of an approval (the catalogue's `audited`).
-  if (typeInfo(n.type).audited) {
-    outputs.push({ kind: 'audit', event: {
-      id: ctx.stableId(`${n.id}:audit`), notification_id: n.id, user_id: n.user_id, type: n.type, severity: n.severity, title: n.title,
-      message: n.message, data: n.data, source_type: n.source_type, source_id: n.source_id, occurred_at: n.occurred_at, recorded_at: ctx.now,
-    } });
-  }
-  return outputs;
+  return [...outputs, ...auditOf(n, ctx)];
+}
+
+/** Security types, access denials and every step of an approval (the catalogue's `audited`) go to the audit log. */
+function auditOf(n: Notification, ctx: DecideContext): RouterOutput[] {
+  if (!typeInfo(n.type).audited) return [];
+  return [{ kind: 'audit', event: {
+    id: ctx.stableId(`${n.id}:audit`), notification_id: n.id, user_id: n.user_id, type: n.type, severity: n.severity, title: n.title,
+    message: n.message, data: n.data, source_type: n.source_type, source_id: n.source_id, occurred_at: n.occurred_at, recorded_at: ctx.now,
+  } }];
 }
