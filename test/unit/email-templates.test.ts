@@ -81,6 +81,17 @@ describe('e-mail templates', () => {
     expect(shipped.renderEmail(input({ type: 'maintenance_announcement' })).subject).toBe('[Tidings] Job 42 failed');
   });
 
+  it('gives Nexora\'s types the shipped set of the same meaning, and the approval request its deadline', () => {
+    expect(shipped.renderEmail(input({ type: 'account_lockout' })).subject).toBe(shipped.renderEmail(input({ type: 'security_account_locked' })).subject);
+    expect(shipped.renderEmail(input({ type: 'password_change' })).subject).toBe(shipped.renderEmail(input({ type: 'security_password_changed' })).subject);
+    expect(shipped.renderEmail(input({ type: 'api_key_rotation' })).subject).toBe(shipped.renderEmail(input({ type: 'security_api_key_rotated' })).subject);
+    const approval = shipped.renderEmail(input({ type: 'workflow_approval', data: JSON.stringify({ approval_id: 'a', step: 'Rotate Credentials', respond_by: '2026-12-02T10:30:00Z' }) }));
+    expect(approval.subject).toContain('Approval needed');
+    expect(approval.text).toContain('Step:         Rotate Credentials');
+    expect(approval.text).toContain('Decide before');
+    expect(shipped.renderEmail(input({ type: 'security_alert' })).subject).toContain('Security alert');
+  });
+
   it('states that a mandatory type cannot be turned off, and shows no unsubscribe link without a URL', () => {
     const mail = shipped.renderEmail(input({ type: 'security_password_changed' }, 'en', null));
     expect(mail.html).toContain('cannot be turned off');

@@ -74,6 +74,14 @@ const SEVERITY_COLOURS: Record<Severity, string> = {
   info: '#2563eb', success: '#16a34a', warning: '#d97706', error: '#dc2626', critical: '#991b1b', low: '#6b7280', medium: '#d97706', high: '#dc2626',
 };
 
+/** Shipped templates that serve types of another name: Nexora's types, and its approval request. */
+const TEMPLATE_OF_TYPE: Readonly<Record<string, string>> = {
+  workflow_approval: 'approval_requested',
+  password_change: 'security_password_changed',
+  account_lockout: 'security_account_locked',
+  api_key_rotation: 'security_api_key_rotated',
+};
+
 export function createEmailTemplates(options: TemplateOptions = {}): EmailTemplates {
   const files = new Map<string, string>(); // relative path (lower-case, "/") → source
   const problems: string[] = [];
@@ -145,17 +153,12 @@ export function createEmailTemplates(options: TemplateOptions = {}): EmailTempla
   if (!sets.has(`${FALLBACK_LOCALE}/generic`)) problems.push(`${FALLBACK_LOCALE}/generic: the last fallback is missing`);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `e-mail template ${p}`));
 
-  const chosen = new Map<string, CompiledSet>();
+  // A few map lookups per e-mail; not cached by type, which producers choose freely.
   const choose = (locale: string, type: string): CompiledSet => {
-    const key = `${locale}\u0000${type}`;
-    let set = chosen.get(key);
-    if (!set) {
-      const names = [type, ...(type.startsWith('security_') ? ['security_alert'] : []), 'generic'];
-      const locales = [...localeChain(locale), FALLBACK_LOCALE];
-      set = names.flatMap((n) => locales.map((l) => sets.get(`${l}/${n}`))).find((s) => s !== undefined)!;
-      chosen.set(key, set);
-    }
-    return set;
+    const alias = Object.hasOwn(TEMPLATE_OF_TYPE, type) ? [TEMPLATE_OF_TYPE[type]!] : [];
+    const names = [type, ...alias, ...(type.startsWith('security_') || typeInfo(type).category === 'security' ? ['security_alert'] : []), 'generic'];
+    const locales = [...localeChain(locale), FALLBACK_LOCALE];
+    return names.flatMap((n) => locales.map((l) => sets.get(`${l}/${n}`))).find((s) => s !== undefined)!;
   };
 
   return {
