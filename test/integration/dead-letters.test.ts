@@ -160,7 +160,7 @@ describe('dead letters', () => {
       delivery_id: randomUUID(), channel: 'email', user_id: owner, email: { address, display_name: 'Private Name', locale: 'en' }, webhook: null, attempt: 3, created_at: now,
       notification: {
         id: randomUUID(), user_id: owner, type: 'job_failed', category: 'job', severity: 'error', title: 'Job failed', message: 'exit 1', data: '{}',
-        action_url: null, source_type: 'job', source_id: randomUUID(), source_key: 'k', event_id: null, occurred_at: now, created_at: now,
+        action_url: null, source_type: 'job', source_id: randomUUID(), source_key: 'k', event_id: null, occurred_at: now, created_at: now, expires_at: null,
       },
     };
     // As the e-mail lane dead-letters a 550.

@@ -39,7 +39,7 @@ describe('ensureTopics', () => {
         'notification.accepted', 'notification.accepted.dlq', 'notification.audit', 'notification.dedupe', 'notification.delivery.email',
         'notification.delivery.email.dlq', 'notification.delivery.email.priority', 'notification.delivery.email.retry', 'notification.delivery.results', 'notification.delivery.webhook', 'notification.delivery.webhook.dlq', 'notification.delivery.webhook.retry',
         'notification.dlq.redrives', 'notification.events', 'notification.events.dlq', 'notification.inbox',
-        'notification.preferences', 'notification.reads', 'notification.recipients', 'notification.scheduled', 'notification.webhooks',
+        'notification.preferences', 'notification.reads', 'notification.recipients', 'notification.scheduled', 'notification.timers', 'notification.webhooks',
       ]);
     } finally {
       await admin.disconnect();
