@@ -25,6 +25,7 @@ export const REBUILD_USAGE = 'usage: tidings rebuild --yes   (stop every process
 
 /** ms between two progress reports */
 const REPORT_EVERY = 500;
+const CHECK_EVERY = 50; // ms between two reads of the projector's stored offsets
 
 /** One progress line: share, offsets replayed (records and transaction markers), rate and time left. */
 export function progressLine(done: number, total: number, elapsedMs: number): string {
@@ -86,6 +87,7 @@ export async function rebuildCommand(config: Config, args: string[]): Promise<nu
     const started = performance.now();
     const tidings = await startTidings({ config: { ...config, roles: ['projector'], httpPort: 0 }, endpoints: ends, log, onFatal: (err) => { failed = err; } });
     const tty = process.stderr.isTTY;
+    let reported = started;
     try {
       for (;;) {
         if (failed) throw failed;
@@ -102,9 +104,13 @@ export async function rebuildCommand(config: Config, args: string[]): Promise<nu
           process.stderr.write(tty ? `\r${line}\n` : `${line}\n`);
           break;
         }
-        if (tty) process.stderr.write(`\r${line}`);
-        await new Promise((resolve) => setTimeout(resolve, tty ? REPORT_EVERY : REPORT_EVERY * 10));
-        if (!tty) process.stderr.write(`${line}\n`);
+        // Checked often, so the end is seen when it comes; reported every REPORT_EVERY (a line every 10 of them without a terminal).
+        const now = performance.now();
+        if (now - reported >= (tty ? REPORT_EVERY : REPORT_EVERY * 10)) {
+          process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+          reported = now;
+        }
+        await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY));
       }
     } finally {
       await tidings.stop();

@@ -13,12 +13,19 @@ export interface AuditQuery {
   userId?: string | undefined;
 }
 
-/** Inserts an audit event; a second insert of the same id changes nothing. */
-export async function insertAudit(client: Client, a: AuditEvent): Promise<void> {
+/** Inserts audit events in one statement; an id already there, or twice in `events`, is inserted once. */
+export async function insertAudits(client: Client, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const column = <T>(f: (a: AuditEvent) => T) => events.map(f);
   await client.query(
     `insert into audit_log (id, notification_id, user_id, type, severity, title, message, data, source_type, source_id, occurred_at, recorded_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12) on conflict (id) do nothing`,
-    [a.id, a.notification_id, a.user_id, a.type, a.severity, a.title, a.message, a.data, a.source_type, a.source_id, new Date(a.occurred_at), new Date(a.recorded_at)],
+     select a.id, a.notification_id, a.user_id, a.type, a.severity, a.title, a.message, a.data::jsonb, a.source_type, a.source_id,
+       to_timestamp(a.occurred_at / 1000.0), to_timestamp(a.recorded_at / 1000.0)
+       from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])
+         as a(id, notification_id, user_id, type, severity, title, message, data, source_type, source_id, occurred_at, recorded_at)
+     on conflict (id) do nothing`,
+    [column((a) => a.id), column((a) => a.notification_id), column((a) => a.user_id), column((a) => a.type), column((a) => a.severity), column((a) => a.title),
+      column((a) => a.message), column((a) => a.data), column((a) => a.source_type), column((a) => a.source_id), column((a) => a.occurred_at), column((a) => a.recorded_at)],
   );
 }
 

@@ -40,38 +40,60 @@ export interface InboxQuery {
   archived: boolean;
 }
 
-/** Inserts a notification of notification.inbox (`at` is its place there); a second insert of the same id changes nothing. */
-export async function insertNotification(client: Client, n: Notification, at: { partition: number; offset: string }): Promise<boolean> {
+/**
+ * Inserts notifications of notification.inbox (`at`: each one's place there)
+ * in one statement; an id already there, or twice in `rows`, is inserted once.
+ * Returns how many rows were inserted.
+ */
+export async function insertNotifications(client: Client, rows: readonly { n: Notification; at: { partition: number; offset: string } }[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const column = <T>(f: (row: { n: Notification; at: { partition: number; offset: string } }) => T) => rows.map(f);
+  // Which rows may have read events or delivery results projected before them (other topics, as in a rebuild):
+  // two index lookups for the batch, so that the per-row subqueries below run only for those (about a quarter of the statement's cost).
+  const [readers, delivered] = await Promise.all([
+    client.query<{ user_id: string }>('select distinct user_id from notification_read_events where user_id = any($1::text[])', [[...new Set(column((r) => r.n.user_id))]]),
+    client.query<{ notification_id: string }>('select distinct notification_id from delivery_attempts where notification_id = any($1::uuid[])', [column((r) => r.n.id)]),
+  ]);
+  const hasReads = new Set(readers.rows.map((r) => r.user_id));
+  const hasResults = new Set(delivered.rows.map((r) => r.notification_id));
   const result = await client.query(
     `insert into notifications (id, user_id, type, category, severity, title, message, data, action_url,
        source_type, source_id, source_key, event_id, occurred_at, created_at, delivery, kafka_partition, kafka_offset,
        read_at, seen_at, archived_at, expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, to_timestamp($14 / 1000.0), to_timestamp($15 / 1000.0),
-       '{"in_app": "accepted"}'::jsonb || coalesce((
+     select n.id, n.user_id, n.type, n.category, n.severity, n.title, n.message, n.data::jsonb, n.action_url,
+       n.source_type, n.source_id, n.source_key, n.event_id, to_timestamp(n.occurred_at / 1000.0), to_timestamp(n.created_at / 1000.0),
+       '{"in_app": "accepted"}'::jsonb || case when not n.has_results then '{}'::jsonb else coalesce((
          -- Results that were projected before the notification itself (another topic): the latest per channel.
          select jsonb_object_agg(k, v) from (
            select distinct on (channel, endpoint_id) case when endpoint_id is null then channel else channel || ':' || endpoint_id end as k,
              jsonb_build_object('outcome', outcome, 'attempt', attempt, 'status', status, 'at', at) as v
-           from delivery_attempts where notification_id = $1::uuid order by channel, endpoint_id, at desc, attempt desc) latest), '{}'::jsonb),
-       $16, $17,
+           from delivery_attempts where notification_id = n.id order by channel, endpoint_id, at desc, attempt desc) latest), '{}'::jsonb) end,
+       n.kafka_partition, n.kafka_offset,
        -- Read events projected before the notification itself (another topic): what they did to it, the first of them.
-       (select min(r.at) from notification_read_events r where r.user_id = $2
-          and ((r.action = 'read' and r.notification_id = $1::uuid) or (r.action = 'read_all' and r.before >= to_timestamp($15 / 1000.0)))),
-       (select min(r.at) from notification_read_events r where r.user_id = $2
-          and ((r.action = 'read' and r.notification_id = $1::uuid) or (r.action = 'read_all' and r.before >= to_timestamp($15 / 1000.0)))),
-       (select min(r.at) from notification_read_events r where r.user_id = $2 and r.action = 'archive' and r.notification_id = $1::uuid),
-       to_timestamp($18 / 1000.0))
+       case when n.has_reads then (select min(r.at) from notification_read_events r where r.user_id = n.user_id
+          and ((r.action = 'read' and r.notification_id = n.id) or (r.action = 'read_all' and r.before >= to_timestamp(n.created_at / 1000.0)))) end,
+       case when n.has_reads then (select min(r.at) from notification_read_events r where r.user_id = n.user_id
+          and ((r.action = 'read' and r.notification_id = n.id) or (r.action = 'read_all' and r.before >= to_timestamp(n.created_at / 1000.0)))) end,
+       case when n.has_reads then (select min(r.at) from notification_read_events r where r.user_id = n.user_id and r.action = 'archive' and r.notification_id = n.id) end,
+       case when n.expires_at is null then null else to_timestamp(n.expires_at / 1000.0) end
+     from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+       $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::integer[], $17::bigint[], $18::bigint[], $19::boolean[], $20::boolean[])
+       as n(id, user_id, type, category, severity, title, message, data, action_url,
+         source_type, source_id, source_key, event_id, occurred_at, created_at, kafka_partition, kafka_offset, expires_at, has_reads, has_results)
      on conflict (id) do nothing`,
-    [n.id, n.user_id, n.type, n.category, n.severity, n.title, n.message, n.data, n.action_url,
-      n.source_type, n.source_id, n.source_key, n.event_id, n.occurred_at, n.created_at, at.partition, at.offset, n.expires_at ?? null],
+    [column((r) => r.n.id), column((r) => r.n.user_id), column((r) => r.n.type), column((r) => r.n.category), column((r) => r.n.severity),
+      column((r) => r.n.title), column((r) => r.n.message), column((r) => r.n.data), column((r) => r.n.action_url),
+      column((r) => r.n.source_type), column((r) => r.n.source_id), column((r) => r.n.source_key), column((r) => r.n.event_id),
+      column((r) => r.n.occurred_at), column((r) => r.n.created_at), column((r) => r.at.partition), column((r) => r.at.offset), column((r) => r.n.expires_at ?? null),
+      column((r) => hasReads.has(r.n.user_id)), column((r) => hasResults.has(r.n.id))],
   );
-  return result.rowCount === 1;
+  return result.rowCount ?? 0;
 }
 
 /**
  * Marks read or archives; only ever the user's own notifications. The event is
  * also kept (`at` is its place in notification.reads), so that a notification
- * projected later gets the read state it gives (insertNotification).
+ * projected later gets the read state it gives (insertNotifications).
  */
 export async function applyRead(client: Client, e: ReadEvent, place: { partition: number; offset: string }): Promise<void> {
   const at = new Date(e.at);

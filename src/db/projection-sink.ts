@@ -13,8 +13,8 @@ import { loadOffsets, lockOffset, storeOffset } from './consumer-offsets.ts';
 export interface ProjectionSinkOptions<O> {
   pool: Pool;
   groupId: string;
-  /** writes one output; must only touch the database through `client` */
-  applyOutput(client: Client, output: O, at: { partition: number; offset: string }): Promise<void>;
+  /** writes a batch's outputs, in order, each with its input's place; must only touch the database through `client` */
+  applyOutputs(client: Client, outputs: readonly { output: O; at: { partition: number; offset: string } }[]): Promise<void>;
   /** sends dead letters (they cannot join a database transaction) */
   deadLetter(batch: SinkBatch<O>): Promise<void>;
   /** after the commit, e.g. to tell live views; never part of the guarantee */
@@ -31,15 +31,10 @@ export function createProjectionSink<O>(options: ProjectionSinkOptions<O>): Sink
       if (batch.deadLetters.length > 0) await options.deadLetter(batch);
       const applied = await withTransaction(options.pool, async (client) => {
         const stored = await lockOffset(client, options.groupId, batch.topic, batch.partition);
-        let skipped = 0;
-        for (const item of batch.items) {
-          // Items come in offset order, so those applied before a crash are the first ones.
-          if (BigInt(item.offset) < stored) {
-            skipped += 1;
-            continue;
-          }
-          for (const output of item.outputs) await options.applyOutput(client, output, { partition: batch.partition, offset: item.offset });
-        }
+        // Items come in offset order, so those applied before a crash are the first ones.
+        const fresh = batch.items.filter((item) => BigInt(item.offset) >= stored);
+        await options.applyOutputs(client, fresh.flatMap((item) => item.outputs.map((output) => ({ output, at: { partition: batch.partition, offset: item.offset } }))));
+        const skipped = batch.items.length - fresh.length;
         if (BigInt(batch.nextOffset) > stored) await storeOffset(client, options.groupId, batch.topic, batch.partition, batch.nextOffset);
         return { skipped };
       });

@@ -20,6 +20,8 @@ export interface Share {
 }
 
 export interface ShareRules {
+  /** records and bytes one batch takes at most (ProcessorSpec.batch); BATCH_RECORDS and BATCH_BYTES by default */
+  batch?: { records: number; bytes: number };
   /** when a record may be processed (ProcessorSpec.dueAt) */
   dueAt?(record: { topic: string; headers: Readonly<Record<string, string>> }): number | undefined;
   /** how many of `wanted` records the sink takes now (ProcessorSpec.room) */
@@ -28,7 +30,7 @@ export interface ShareRules {
 
 /** The share of `messages` (one partition of `topic`) to write now, at `now`. */
 export function takeShare(topic: string, messages: readonly KafkaMessage[], rules: ShareRules, now: number): Share {
-  return roomShare(topic, dueShare(topic, boundedShare(messages), rules, now), rules);
+  return roomShare(topic, dueShare(topic, boundedShare(messages, rules.batch?.records, rules.batch?.bytes), rules, now), rules);
 }
 
 /** The first records of a fetched batch, up to BATCH_RECORDS records or BATCH_BYTES bytes (at least one). */

@@ -60,6 +60,13 @@ export interface ProcessorSpec<O extends Output, S = undefined> {
    */
   topicsSideBySide?: boolean;
   /**
+   * Records and bytes of a partition one batch takes at most. By default
+   * BATCH_RECORDS and BATCH_BYTES, small, so that a burst on one partition
+   * holds back the others' next fetch little; a sink whose cost is per batch
+   * (the projector's Postgres transaction) takes more.
+   */
+  batch?: { records: number; bytes: number };
+  /**
    * ms between two wall-clock ticks: every tick, state.punctuate is called for
    * each partition this member owns, and what it returns is written like a
    * batch's outputs (the scheduler's due timers). None: no ticks.
@@ -125,7 +132,7 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 250,
     // A batch takes BATCH_BYTES at most (boundedShare); fetching much more per partition would be fetched again.
-    maxBytesPerPartition: 2 * BATCH_BYTES,
+    maxBytesPerPartition: 2 * (spec.batch?.bytes ?? BATCH_BYTES),
     readUncommitted: false, // see only committed transactions
     retry: { retries: 10, initialRetryTime: 300 },
     partitionAssigners: [coPartitionedAssigner],
