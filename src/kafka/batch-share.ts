@@ -10,8 +10,8 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 
 /** Records and bytes of a partition one batch takes at most: what one fetch round may cost the other partitions. */
-export const BATCH_RECORDS = 100;
-export const BATCH_BYTES = 128 * 1024;
+export const BATCH_RECORDS = 400;
+export const BATCH_BYTES = 512 * 1024;
 
 export interface Share {
   ready: readonly KafkaMessage[];
