@@ -64,13 +64,11 @@ export async function inboxRoutes(app: FastifyInstance, deps: InboxRoutesDeps): 
     });
 }
 
-function present(row: InboxRow): NotificationView & { read_at: string | null; archived: boolean; expires_at: string | null; delivery: Record<string, unknown> } {
+function present(row: InboxRow): NotificationView & { read_at: string | null; archived: boolean; delivery: Record<string, unknown> } {
   return {
     ...notificationView(row),
     read_at: row.read_at?.toISOString() ?? null,
     archived: row.archived_at !== null,
-    // the listing leaves it out from then on; a client may hide it at that time
-    expires_at: row.expires_at?.toISOString() ?? null,
     delivery: row.delivery,
   };
 }
@@ -90,5 +88,6 @@ export function notificationView(row: InboxRow): NotificationView {
     occurred_at: row.occurred_at.toISOString(),
     created_at: row.created_at.toISOString(),
     read: row.read_at !== null,
+    expires_at: row.expires_at?.toISOString() ?? null,
   };
 }

@@ -288,14 +288,15 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
   /** Counts what a successful sink write committed: once, whatever retries and splits it took. `started`: performance.now() when its deciding began. */
   const count = (written: SinkBatch<O>, skipped: number, started: number) => {
     const items = written.items.slice(skipped);
-    stats.records += items.length;
+    const records = written.punctuation ? 0 : items.length; // a tick's outputs are of no input record
+    stats.records += records;
     stats.skipped += skipped;
     stats.deadLettered += written.deadLetters.length;
     stats.batches += 1;
     const outputs: Record<string, number> = {};
     for (const item of items) for (const { kind } of item.outputs) outputs[kind] = (outputs[kind] ?? 0) + 1;
     for (const [kind, n] of Object.entries(outputs)) stats.outputs[kind] = (stats.outputs[kind] ?? 0) + n;
-    meter?.written({ records: items.length, skipped, deadLetters: written.deadLetters.length, outputs, seconds: (performance.now() - started) / 1_000 });
+    meter?.written({ records, skipped, deadLetters: written.deadLetters.length, outputs, seconds: (performance.now() - started) / 1_000 });
   };
 
   /** Decode → decide → encode → evolve, record by record; a record that fails for any reason but a transient one becomes a dead letter. */

@@ -84,6 +84,8 @@ export interface NotificationView {
   /** ISO 8601 */
   created_at: string;
   read: boolean;
+  /** ISO 8601, or null: from then on it is out of the inbox, and a client may hide it */
+  expires_at: string | null;
 }
 
 type SourceFields = Pick<NotificationEvent, 'source_type' | 'source_id' | 'type'>;

@@ -54,15 +54,17 @@ describe('decideGateway', () => {
         notification: {
           id: 'n1', type: 'agent_offline', category: 'agent', severity: 'warning', title: 'Agent offline', message: 'gpu-3 went away',
           data: { agent: 'gpu-3' }, action_url: null, source: { type: 'agent', id: 'gpu-3' },
-          occurred_at: '2026-01-01T00:00:00.000Z', created_at: '2026-01-01T00:00:01.000Z', read: false,
+          occurred_at: '2026-01-01T00:00:00.000Z', created_at: '2026-01-01T00:00:01.000Z', read: false, expires_at: null,
         },
       },
     }, { kind: 'count', userId: 'u1' }]);
   });
 
-  it('given a notification that expires later, then it is pushed as any other', () => {
+  it('given a notification that expires later, then it is pushed as any other, its frame saying when it expires', () => {
     const n = { ...base, expires_at: Date.UTC(2026, 0, 2) };
-    expect(decideGateway(n, { now: Date.UTC(2026, 0, 2) - 1 }).map((o) => o.kind)).toEqual(['push', 'count']);
+    const outputs = decideGateway(n, { now: Date.UTC(2026, 0, 2) - 1 });
+    expect(outputs.map((o) => o.kind)).toEqual(['push', 'count']);
+    expect(outputs[0]?.kind === 'push' && outputs[0].frame.notification.expires_at).toBe('2026-01-02T00:00:00.000Z');
   });
 
   it('given a notification already expired when read, then nothing is pushed, alerted or counted', () => {

@@ -50,6 +50,7 @@ export function decideGateway(n: Notification, ctx: Pick<DecideContext, 'now'>):
         occurred_at: occurredAt,
         created_at: new Date(n.created_at).toISOString(),
         read: false,
+        expires_at: n.expires_at === undefined || n.expires_at === null ? null : new Date(n.expires_at).toISOString(),
       },
     },
   };
