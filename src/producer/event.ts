@@ -3,15 +3,14 @@
  * HTTP ingest and dedupe apply (the Avro schema, then src/model/validate.ts),
  * so a producer learns every reason at once instead of from a dead letter.
  */
-import type { CATALOGUE } from '../model/catalogue.ts';
+import type { KnownType } from '../model/catalogue.ts';
 import { eventKey, recipientsOf, sourceKey, type Audience, type NotificationEvent, type Severity } from '../model/notification.ts';
 import { eventViolations } from '../model/validate.ts';
 import { stableId } from '../model/ids.ts';
 import { schemaViolations } from '../kafka/codec.ts';
 import { ValidationError } from '../errors.ts';
 
-/** The types the catalogue knows (src/model/catalogue.ts). */
-export type KnownType = Extract<keyof typeof CATALOGUE, string>;
+export type { KnownType };
 /** A known type, offered by autocompletion, or any custom type (category "custom"). */
 export type EventType = KnownType | (string & Record<never, never>);
 

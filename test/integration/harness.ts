@@ -141,8 +141,11 @@ export async function callApi(h: Harness, method: string, path: string, token: s
   return { status: response.status, body: await response.json() };
 }
 
+/** A socket and every frame it got, parsed. */
+export interface SocketClient { socket: WebSocket; frames: Record<string, unknown>[] }
+
 /** A WebSocket client that records every frame it gets; `url` may have a query already. */
-export async function connectClient(url: string, token: string, origin?: string): Promise<{ socket: WebSocket; frames: Record<string, unknown>[] }> {
+export async function connectClient(url: string, token: string, origin?: string): Promise<SocketClient> {
   const socket = new WebSocket(`${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`, origin ? { origin } : {});
   const frames: Record<string, unknown>[] = [];
   socket.on('message', (data) => frames.push(JSON.parse(data.toString()) as Record<string, unknown>));

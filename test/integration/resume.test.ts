@@ -7,10 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { callApi, connectClient, isolatedSettings, startWith, waitFor, waitUntilProcessed, type Harness } from './harness.ts';
+import { callApi, connectClient, type SocketClient, isolatedSettings, startWith, waitFor, waitUntilProcessed, type Harness } from './harness.ts';
 
-type Frame = Record<string, unknown>;
-type Client = { socket: WebSocket; frames: Frame[] };
+type Client = SocketClient;
 interface Position { epoch: string; offset: string }
 
 const LIMIT = 30; // TIDINGS_WS_RESUME_LIMIT here

@@ -6,11 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type WebSocket from 'ws';
 import { NO_COMMANDS } from '../../src/websocket/commands.ts';
-import { callApi, connectClient, startHarness, waitFor, waitUntilProcessed, type Harness } from './harness.ts';
+import { callApi, connectClient, type SocketClient, startHarness, waitFor, waitUntilProcessed, type Harness } from './harness.ts';
 
-type Client = { socket: WebSocket; frames: Record<string, unknown>[] };
+type Client = SocketClient;
 
 describe('socket commands, admin alerts and test notifications', () => {
   let h: Harness;

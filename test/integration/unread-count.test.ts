@@ -7,10 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type WebSocket from 'ws';
-import { callApi, connectClient, startHarness, waitFor, type Harness } from './harness.ts';
+import { callApi, connectClient, type SocketClient, startHarness, waitFor, type Harness } from './harness.ts';
 
-type Client = { socket: WebSocket; frames: Record<string, unknown>[] };
+type Client = SocketClient;
 
 describe('unread_count frames', () => {
   let h: Harness;
