@@ -85,9 +85,12 @@ export const CATALOGUE = Object.freeze({
 /** The types the catalogue knows. */
 export type KnownType = keyof typeof CATALOGUE;
 
+/** Every type outside the catalogue: in-app and webhook, free-form data. */
+const CUSTOM: TypeInfo = Object.freeze(info('custom', quiet));
+
 export function typeInfo(type: string): TypeInfo {
   // Own keys only: a type named toString or constructor is a custom type, not Object.prototype's.
-  return Object.hasOwn(CATALOGUE, type) ? (CATALOGUE as Readonly<Record<string, TypeInfo>>)[type]! : info('custom', quiet);
+  return Object.hasOwn(CATALOGUE, type) ? (CATALOGUE as Readonly<Record<string, TypeInfo>>)[type]! : CUSTOM;
 }
 
 /**
