@@ -2,13 +2,17 @@
  * What the process benchmarks share: isolated settings on the local stack (own
  * topic prefix, groups, transactional ids, database and port), a Tidings child
  * process (`node --import tsx src/main.ts start`) that is always killed when the
- * benchmark ends, bounded waits, and the delivery benchmarks' publishing and
- * latency figures.
+ * benchmark ends, its peak RSS and CPU time, bounded waits, the delivery
+ * benchmarks' publishing and latency figures, and the loopback receivers
+ * (webhook sink, SMTP server) they deliver to.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
+import { SMTPServer } from 'smtp-server';
 import type { Consumer, Producer } from 'kafkajs';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.ts';
 import { stackUp, REPO_ROOT, type Endpoints } from '../src/stack/stack.ts';
@@ -62,6 +66,16 @@ export async function childSettings(extra: Record<string, string> = {}): Promise
     id, prefix: `${id}.`, topics: topicNames(`${id}.`), url: `http://127.0.0.1:${port}`, endpoints: { ...endpoints, databaseUrl }, env,
     remove: async () => { await removeRuns(endpoints, id); },
   };
+}
+
+/**
+ * Settings for process number `n` (2, 3 …) of the run `settings` describes:
+ * the same topics, groups and database, its own port and instance id. Its
+ * remove() is the run's; call it once.
+ */
+export async function replicaSettings(settings: ChildSettings, n: number): Promise<ChildSettings> {
+  const port = await freePort();
+  return { ...settings, url: `http://127.0.0.1:${port}`, env: { ...settings.env, TIDINGS_HTTP_PORT: String(port), TIDINGS_INSTANCE_ID: `${settings.id}-${n}` } };
 }
 
 export interface TidingsChild {
@@ -124,6 +138,25 @@ export function spawnTidings(settings: ChildSettings): TidingsChild {
       clearTimeout(timer);
     },
   };
+}
+
+const CLOCK_TICKS = 100; // per second: USER_HZ of /proc/<pid>/stat, 100 on every Linux architecture Node runs on
+
+/**
+ * A running process's peak resident set (VmHWM of /proc/<pid>/status, MiB)
+ * and CPU time (utime + stime of /proc/<pid>/stat, s); undefined when /proc
+ * has no such process.
+ */
+export function processUsage(pid: number): { peakRssMiB: number; cpuSeconds: number } | undefined {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { peakRssMiB: Number(hwm?.[1] ?? Number.NaN) / 1_024, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS };
+  } catch {
+    return undefined;
+  }
 }
 
 /** "exit code 1", "signal SIGKILL" or "running". */
@@ -341,4 +374,71 @@ export async function openSocket(url: string, token: string, onText: (text: stri
   });
   socket.on('error', () => {}); // a socket Tidings drops (it died, say) is reported through the counts
   return socket;
+}
+
+/** The address webhook receivers listen on; the only one Tidings is allowed to reach (TIDINGS_WEBHOOK_ALLOWED_NETWORKS=127.0.0.2/32). */
+export const SINK_HOST = '127.0.0.2';
+
+export interface Sink { server: Server; url: string; close(): Promise<void> }
+
+/** A keep-alive HTTP server on 127.0.0.2 that hands each request's body to `onBody` and answers 200, or (dead) never answers. */
+export async function startSink(onBody: ((body: string, headers: Record<string, string | string[] | undefined>) => void) | 'dead'): Promise<Sink> {
+  const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
+    if (onBody === 'dead') { req.resume(); return; } // the connection stays open, no answer ever comes
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      onBody(Buffer.concat(chunks).toString(), req.headers);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, SINK_HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server, url: `http://${SINK_HOST}:${port}`,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+export interface Smtp { url: string; connections(): number; close(): Promise<void> }
+
+/** The header fields of a message's head (up to the first empty line), unfolded, by lower-case name; the first of each. */
+function headerFields(head: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  const end = head.indexOf('\r\n\r\n');
+  for (const line of (end < 0 ? head : head.slice(0, end)).replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (colon > 0 && !fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+/** An SMTP server on 127.0.0.1 (no TLS, no login) that accepts every message and hands its Subject and Message-ID to `onMail` at the end of DATA. */
+export async function startSmtp(onMail: (subject: string, messageId: string) => void): Promise<Smtp> {
+  const host = '127.0.0.1';
+  let connections = 0;
+  const server = new SMTPServer({
+    // Stopping drops the pooled connections after 200 ms instead of waiting 30 s for them.
+    authOptional: true, disabledCommands: ['STARTTLS'], logger: false, closeTimeout: 200,
+    onConnect(_session, callback) { connections += 1; callback(); },
+    onData(stream, _session, callback) {
+      // Only the head is kept; the body is read and dropped.
+      let head = '';
+      stream.on('data', (chunk: Buffer) => { if (!head.includes('\r\n\r\n')) head += chunk.toString('latin1'); });
+      stream.once('error', callback);
+      stream.once('end', () => {
+        const fields = headerFields(head);
+        onMail(fields.get('subject') ?? '', fields.get('message-id') ?? '');
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, host, () => resolve()); });
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://${host}:${port}`,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -15,8 +15,6 @@
  * transport. Usage:
  *   npm run bench:email [-- <events> <users> <rate>]   (defaults 20000 200 0)
  */
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { createLogger } from '../src/logger.ts';
 import { loadConfig } from '../src/config.ts';
 import { createCodec } from '../src/kafka/codec.ts';
@@ -25,59 +23,16 @@ import type { NotificationEvent } from '../src/model/notification.ts';
 import type { Recipient } from '../src/model/routing.ts';
 import {
   childSettings, spawnTidings, waitReady, waitRouterConsumed, encodeEvents, warmUp, publishAtRate, publishedLine, waitArrivals, tapCommands, hopLines,
-  quantile, perSecond, highest, count, ms, describeExit, lastOutput,
+  quantile, perSecond, highest, count, ms, describeExit, lastOutput, startSmtp,
 } from './child.ts';
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
 const USERS = Number(process.argv[3] ?? 200);
 const RATE = Number(process.argv[4] ?? 0); // events/s; 0: as fast as the producer goes
-const HOST = '127.0.0.1'; // the SMTP server's address, Tidings' only transport
 const PARTITIONS = 6;
 const STALL = 30_000; // ms without a new e-mail before giving up
 const GOAL = 500; // e-mails/s
 const SOURCE_IN_SUBJECT = /Build (\S+) failed/;
-
-interface Smtp { url: string; connections(): number; close(): Promise<void> }
-
-/** The header fields of a message's head (up to the first empty line), unfolded, by lower-case name; the first of each. */
-function headerFields(head: string): Map<string, string> {
-  const fields = new Map<string, string>();
-  const end = head.indexOf('\r\n\r\n');
-  for (const line of (end < 0 ? head : head.slice(0, end)).replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
-    const colon = line.indexOf(':');
-    const name = line.slice(0, colon).trim().toLowerCase();
-    if (colon > 0 && !fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
-  }
-  return fields;
-}
-
-/** An SMTP server on 127.0.0.1 that accepts every message and hands its Subject and Message-ID to `onMail` at the end of DATA. */
-async function startSmtp(onMail: (subject: string, messageId: string) => void): Promise<Smtp> {
-  let connections = 0;
-  const server = new SMTPServer({
-    // Stopping drops the pooled connections after 200 ms instead of waiting 30 s for them.
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false, closeTimeout: 200,
-    onConnect(_session, callback) { connections += 1; callback(); },
-    onData(stream, _session, callback) {
-      // Only the head is kept; the body is read and dropped.
-      let head = '';
-      stream.on('data', (chunk: Buffer) => { if (!head.includes('\r\n\r\n')) head += chunk.toString('latin1'); });
-      stream.once('error', callback);
-      stream.once('end', () => {
-        const fields = headerFields(head);
-        onMail(fields.get('subject') ?? '', fields.get('message-id') ?? '');
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, HOST, () => resolve()); });
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    url: `smtp://${HOST}:${port}`,
-    connections: () => connections,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 // Publish time per source id; latency once its e-mail's DATA ends.
 const sentAt = new Map<string, number>();

@@ -13,8 +13,6 @@
  *   npm run bench:webhooks [-- <events> <users> <rate> <deadShare> <inlineTimeoutMs>]
  *   (defaults 20000 200 2000 0.1, inline timeout: Tidings' default)
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createLogger } from '../src/logger.ts';
 import { loadConfig } from '../src/config.ts';
 import { createCodec, type Codec } from '../src/kafka/codec.ts';
@@ -25,7 +23,7 @@ import { createSecretBox, webhookSecretContext } from '../src/secret-box.ts';
 import { generateSecret } from '../src/api/webhooks.ts';
 import {
   childSettings, spawnTidings, waitReady, waitRouterConsumed, encodeEvents, warmUp, publishAtRate, publishedLine, waitArrivals, tapCommands, hopLines,
-  quantile, perSecond, highest, ms, describeExit, lastOutput,
+  quantile, perSecond, highest, ms, describeExit, lastOutput, startSink, SINK_HOST,
 } from './child.ts';
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
@@ -33,31 +31,10 @@ const USERS = Number(process.argv[3] ?? 200);
 const RATE = Number(process.argv[4] ?? 2_000); // events/s; 0: as fast as the producer goes
 const DEAD_SHARE = Number(process.argv[5] ?? 0.1); // of the users, run 2
 const INLINE_MS = process.argv[6]; // TIDINGS_WEBHOOK_INLINE_TIMEOUT_MS; unset: Tidings' default
-const HOST = '127.0.0.2'; // the only address Tidings may reach
+const HOST = SINK_HOST; // the only address Tidings may reach
 const PARTITIONS = 6;
 const STALL = 30_000; // ms without a new delivery before giving up
 const GOALS = { deliveriesPerSecond: 2_000, p99Ratio: 1.2 };
-
-interface Sink { server: Server; url: string; close(): Promise<void> }
-
-/** A keep-alive HTTP server on 127.0.0.2 that hands each request's body to `onBody` and answers 200, or (dead) never answers. */
-async function startSink(onBody: ((body: string, headers: Record<string, string | string[] | undefined>) => void) | 'dead'): Promise<Sink> {
-  const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
-    if (onBody === 'dead') { req.resume(); return; } // the connection stays open, no answer ever comes
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      onBody(Buffer.concat(chunks).toString(), req.headers);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    server, url: `http://${HOST}:${port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-}
 
 interface RunResult { delivered: number; rate: number; latencies: number[]; deadRequests: number; exitedEarly: boolean }
 
