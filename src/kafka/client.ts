@@ -2,9 +2,10 @@
  * The Kafka client and topic administration. kafkajs is imported here and in
  * the rest of src/kafka only.
  */
-import kafkajs, { Kafka, logLevel, Partitioners, type Admin, type PartitionMetadata, type ITopicConfig, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry, type ProducerConfig, type Producer } from 'kafkajs';
 import { errorKind, TransientError } from '../errors.ts';
 import { withRetry } from './retry.ts';
+import { javaCompatiblePartitioner, partitionOfKey } from './murmur2.ts';
 import type { Logger } from '../logger.ts';
 import { TOPICS, allTopics, topicConfig, topicNames, type TopicKey, type TopicNames, type Tiers } from './topics.ts';
 
@@ -13,26 +14,12 @@ export type { Kafka };
 // Not found by Node's named-export detection of the CommonJS module; read from its default export.
 const { ConfigResourceTypes } = kafkajs;
 
-/** Every producer of Tidings: kafkajs' default (murmur2, Java-compatible) partitioner, stated so it never changes under us. */
+/** Every producer of Tidings: the Java client's placement (murmur2 of the key, javaCompatiblePartitioner), stated so it never changes under us. */
 export function createProducer(kafka: Kafka, config: ProducerConfig): Producer {
-  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, ...config });
+  return kafka.producer({ createPartitioner: javaCompatiblePartitioner, allowAutoTopicCreation: false, ...config });
 }
 
-const keyPartitioner = Partitioners.DefaultPartitioner();
-const partitionLists = new Map<number, PartitionMetadata[]>();
-
-/**
- * The partition a key belongs on among `partitions`: murmur2 of the key, as
- * Kafka's Java client and kafkajs' default partitioner place it.
- */
-export function partitionOfKey(key: string, partitions: number): number {
-  let metadata = partitionLists.get(partitions);
-  if (!metadata) {
-    metadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-    partitionLists.set(partitions, metadata);
-  }
-  return keyPartitioner({ topic: '', partitionMetadata: metadata, message: { key, value: null } });
-}
+export { partitionOfKey };
 
 /** What a producer must know of a topic to place and size its records. */
 export interface TopicLimits {
