@@ -143,7 +143,8 @@ export function createCodec(registryUrl: string): Codec {
       if (!entry) throw new TypeError(`no schema registered for topic ${topic}`);
       const reasons = schemaViolations(entry.schema, value);
       if (reasons.length > 0) throw new ValidationError(reasons);
-      return registry.encode(entry.id, value);
+      // The schema registered under entry.id is avroType(entry.schema): framed here, as the registry client would.
+      return frame(entry.id, avroType(entry.schema), value);
     },
 
     async decode(name, buffer) {
@@ -167,6 +168,28 @@ export function createCodec(registryUrl: string): Codec {
       }
     },
   };
+}
+
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The Confluent wire format of `value`: magic byte 0, the schema id (int32),
+ * the Avro bytes. Written into a scratch buffer and copied once into a buffer
+ * of the exact size; the registry client's encode allocates a zeroed buffer,
+ * copies it, and concatenates the header in a third.
+ */
+export function frame(id: number, type: avro.Type, value: unknown): Buffer {
+  for (;;) {
+    // avsc: the position after the value, or, when the buffer is too small, minus the bytes missing.
+    const end = type.encode(value, scratch, 5);
+    if (end < 0) {
+      scratch = Buffer.allocUnsafe(2 * (scratch.length - end));
+      continue;
+    }
+    scratch[0] = 0;
+    scratch.writeInt32BE(id, 1);
+    return Buffer.from(scratch.subarray(0, end));
+  }
 }
 
 function classifyDecodeFailure(err: unknown, buffer: Buffer): Error {
