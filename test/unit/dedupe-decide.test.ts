@@ -27,7 +27,7 @@ const event = (overrides: Partial<NotificationEvent> = {}): NotificationEvent =>
 /** A state that has seen the given entries. */
 const given = (...entries: DedupeEntry[]): DedupeState => {
   const map = new Map(entries.map((e) => [e.source_key, e]));
-  return { windowMs: 168 * HOUR, seen: (key) => map.get(key), members: () => [], partitionOf, defaultDelays: {} };
+  return { windowMs: 168 * HOUR, firstSeenAt: (key) => map.get(key)?.first_seen_at, members: () => [], partitionOf, defaultDelays: {} };
 };
 const nothingSeen = given();
 /** A stand-in for murmur2 over 4 partitions: any pure function of the key will do for the decider. */
@@ -158,7 +158,7 @@ describe('decideDedupe', () => {
 });
 
 describe('expireDedupe', () => {
-  const entry = (key: string, ageHours: number): [string, DedupeEntry] => [key, { source_key: key, notification_id: key, first_seen_at: ctx.now - ageHours * HOUR }];
+  const entry = (key: string, ageHours: number): [string, number] => [key, ctx.now - ageHours * HOUR];
 
   it('given keys older and younger than the window, when expired, then only the old ones get tombstones', () => {
     expect(expireDedupe([entry('old', 200), entry('young', 1), entry('edge', 168)], ctx.now, 168 * HOUR, 10)).toEqual([

@@ -92,7 +92,7 @@ describe('decideTick', () => {
 describe('decideDedupe with time', () => {
   const ctx = { now: T0 + 1_000, newId: () => 'id', stableId };
   const state = (defaultDelays: Record<string, number> = {}): DedupeState => ({
-    windowMs: 168 * 60 * MIN, seen: () => undefined, members: () => ['approver-1', 'approver-2'], partitionOf: () => 0, defaultDelays,
+    windowMs: 168 * 60 * MIN, firstSeenAt: () => undefined, members: () => ['approver-1', 'approver-2'], partitionOf: () => 0, defaultDelays,
   });
   const decide = (e: NotificationEvent, s = state()) => decideDedupe({ key: eventKey(e), partition: 0, value: e }, s, ctx);
   const timers = (outputs: DedupeOutput[]) => outputs.flatMap((o) => (o.kind === 'timer' ? [o.timer] : []));

@@ -18,7 +18,7 @@ import type { Logger } from '../../logger.ts';
 import type { Recipient } from '../../model/routing.ts';
 import type { GlobalTable } from '../../kafka/global-table.ts';
 import { assertNever } from '../../assert-never.ts';
-import { decideDedupe, expireDedupe, type DedupeEntry, type DedupeOutput, type DedupeState } from './decide.ts';
+import { decideDedupe, expireDedupe, type DedupeOutput, type DedupeState } from './decide.ts';
 
 const EXPIRY_EVERY = 60_000; // ms between expiry scans of a partition
 const EXPIRY_BATCH = 500; // tombstones per scan at most
@@ -39,10 +39,11 @@ export interface DedupeDeps {
 
 export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, DedupeState> {
   const { topics } = deps;
-  const table = createTable<DedupeEntry>({
+  // Only when each key was first seen: a DedupeEntry object and its notification id per key took several times the memory, for every key of the window.
+  const table = createTable<number>({
     kafka: deps.kafka,
     topic: topics.dedupe,
-    decode: (value) => deps.codec.decode(TOPICS.dedupe.value, value),
+    decode: async (value) => (await deps.codec.decode(TOPICS.dedupe.value, value)).first_seen_at,
     log: deps.log,
   });
   const lastExpiry = new Map<number, number>();
@@ -56,14 +57,14 @@ export function dedupeProcessor(deps: DedupeDeps): ProcessorSpec<DedupeOutput, D
     },
     view: (partition) => ({
       windowMs: deps.windowMs,
-      seen: (key) => table.get(partition, key),
+      firstSeenAt: (key) => table.get(partition, key),
       members: (roles, topics, all) => membersOf(deps.directory, roles, topics, all),
       partitionOf: (key) => partitionOfKey(key, eventPartitions ?? 1),
       defaultDelays: deps.defaultDelays,
     }),
     evolve(partition, outputs) {
       for (const output of outputs) {
-        if (output.kind === 'remember') table.stage(partition, output.entry.source_key, output.entry);
+        if (output.kind === 'remember') table.stage(partition, output.entry.source_key, output.entry.first_seen_at);
         else if (output.kind === 'forget') table.stage(partition, output.sourceKey, undefined);
       }
     },

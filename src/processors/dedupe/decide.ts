@@ -32,7 +32,8 @@ export type { DedupeEntry };
 export interface DedupeState {
   /** ms a source key is remembered */
   windowMs: number;
-  seen(sourceKey: string): DedupeEntry | undefined;
+  /** when a remembered source key was first seen (ms since the epoch) */
+  firstSeenAt(sourceKey: string): number | undefined;
   /** who holds the roles or follows the topics of an audience, now */
   members: MemberLookup;
   /** the partition of notification.events a key belongs on */
@@ -81,8 +82,8 @@ export function decideDedupe(input: { key: string | null; partition: number; val
     })];
   }
 
-  const seen = state.seen(key);
-  if (seen !== undefined && ctx.now - seen.first_seen_at < state.windowMs) return [{ kind: 'duplicate', sourceKey: key }];
+  const firstSeen = state.firstSeenAt(key);
+  if (firstSeen !== undefined && ctx.now - firstSeen < state.windowMs) return [{ kind: 'duplicate', sourceKey: key }];
   const id = ctx.stableId(key);
   return [
     ...timers,
@@ -104,11 +105,11 @@ function timersOf(event: NotificationEvent, key: string, state: DedupeState, now
 }
 
 /** Tombstones for up to `limit` source keys first seen longer than the window ago. */
-export function expireDedupe(entries: Iterable<[string, DedupeEntry]>, now: number, windowMs: number, limit: number): DedupeOutput[] {
+export function expireDedupe(entries: Iterable<[string, number]>, now: number, windowMs: number, limit: number): DedupeOutput[] {
   const outputs: DedupeOutput[] = [];
-  for (const [key, entry] of entries) {
+  for (const [key, firstSeenAt] of entries) {
     if (outputs.length >= limit) break;
-    if (now - entry.first_seen_at >= windowMs) outputs.push({ kind: 'forget', sourceKey: key });
+    if (now - firstSeenAt >= windowMs) outputs.push({ kind: 'forget', sourceKey: key });
   }
   return outputs;
 }
