@@ -114,6 +114,12 @@ export interface Codec {
   encode<K extends SchemaTopic>(topic: TopicName<K>, value: TopicValue<K>): Promise<Buffer>;
   /** Decodes a Confluent-framed Avro value into the shape of schema `name`. */
   decode<N extends SchemaName>(name: N, buffer: Buffer | null): Promise<SchemaValue<N>>;
+  /**
+   * decode without a promise when its writer schema is known already (every
+   * record after the first of a schema id); undefined when it is not, and
+   * decode must ask the registry. Throws as decode rejects.
+   */
+  decodeKnown<N extends SchemaName>(name: N, buffer: Buffer | null): SchemaValue<N> | undefined;
 }
 
 export function createCodec(registryUrl: string): Codec {
@@ -121,6 +127,20 @@ export function createCodec(registryUrl: string): Codec {
   const ids = new Map<string, { id: number; schema: SchemaName }>();
   // One resolver per reader schema and writer schema id: building one per record was most of the decoding cost.
   const resolvers = new Map<string, avro.Resolver | 'same'>();
+
+  const decodeKnown: Codec['decodeKnown'] = (name, buffer) => {
+    if (buffer === null || buffer.length === 0) throw new DecodeError('empty value (tombstone) where a record was expected');
+    if (buffer.length < 5 || buffer[0] !== 0) throw new DecodeError('not in the Confluent wire format (no magic byte 0 and schema id)');
+    const resolver = resolvers.get(`${name}:${buffer.readInt32BE(1)}`);
+    if (resolver === undefined) return undefined;
+    try {
+      const reader = avroType(name);
+      const payload = buffer.subarray(5);
+      return resolver === 'same' ? reader.fromBuffer(payload) : reader.fromBuffer(payload, resolver);
+    } catch (err) {
+      throw classifyDecodeFailure(err, buffer);
+    }
+  };
 
   return {
     async register(subjects) {
@@ -148,25 +168,22 @@ export function createCodec(registryUrl: string): Codec {
     },
 
     async decode(name, buffer) {
-      if (buffer === null || buffer.length === 0) throw new DecodeError('empty value (tombstone) where a record was expected');
-      if (buffer.length < 5 || buffer[0] !== 0) throw new DecodeError('not in the Confluent wire format (no magic byte 0 and schema id)');
+      const known = decodeKnown(name, buffer);
+      if (known !== undefined) return known;
+      const framed = buffer!; // decodeKnown threw for anything else
       try {
         // The registry client caches writer schemas by id; the reader type and the resolver are cached here.
-        const writerId = buffer.readInt32BE(1);
+        const writerId = framed.readInt32BE(1);
         const reader = avroType(name);
-        const key = `${name}:${writerId}`;
-        let resolver = resolvers.get(key);
-        if (resolver === undefined) {
-          const writer = (await registry.getSchema(writerId)) as unknown as avro.Type;
-          resolver = reader.equals(writer) ? 'same' : reader.createResolver(writer);
-          resolvers.set(key, resolver);
-        }
-        const payload = buffer.subarray(5);
-        return resolver === 'same' ? reader.fromBuffer(payload) : reader.fromBuffer(payload, resolver);
+        const writer = (await registry.getSchema(writerId)) as unknown as avro.Type;
+        resolvers.set(`${name}:${writerId}`, reader.equals(writer) ? 'same' : reader.createResolver(writer));
       } catch (err) {
-        throw classifyDecodeFailure(err, buffer);
+        throw classifyDecodeFailure(err, framed);
       }
+      return decodeKnown(name, framed)!;
     },
+
+    decodeKnown,
   };
 }
 
