@@ -24,7 +24,10 @@ import { endOffsets, withAdmin, type Kafka } from '../src/kafka/client.ts';
 import type { Codec } from '../src/kafka/codec.ts';
 import type { TopicName } from '../src/kafka/topics.ts';
 import { eventKey, type NotificationEvent } from '../src/model/notification.ts';
-import type { DeliveryCommand } from '../src/model/routing.ts';
+import { ENDPOINT_DEFAULTS, type DeliveryCommand, type Recipient, type WebhookEndpoint } from '../src/model/routing.ts';
+import type { SecretBox } from '../src/secret-box.ts';
+import { webhookSecretContext } from '../src/secret-box.ts';
+import { generateSecret } from '../src/api/webhooks.ts';
 import { groupId } from '../src/topology.ts';
 
 export interface ChildSettings {
@@ -441,4 +444,24 @@ export async function startSmtp(onMail: (subject: string, messageId: string) => 
     connections: () => connections,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * An address on notification.recipients for each of `users`
+ * (`<user>@bench.example.test`), as PUT /v1/recipients/{userId} would publish
+ * it; resolves once the router has read them all.
+ */
+export async function publishRecipients(kafka: Kafka, producer: Producer, codec: Codec, settings: ChildSettings, users: readonly string[]): Promise<void> {
+  const { topics } = settings;
+  const messages = await Promise.all(users.map(async (user) => {
+    const value: Recipient = { user_id: user, email: `${user}@bench.example.test`, display_name: user, locale: 'en', time_zone: 'UTC', roles: [], topics: [], updated_at: Date.now() };
+    return { key: user, value: await codec.encode(topics.recipients, value) };
+  }));
+  await producer.send({ topic: topics.recipients, acks: -1, messages });
+  await waitRouterConsumed(kafka, settings, topics.recipients);
+}
+
+/** An enabled generic endpoint `id` of `user` at `url` with a fresh sealed secret, for an endpoint set written straight to notification.webhooks. */
+export function webhookEndpoint(secrets: SecretBox, user: string, id: string, url: string): WebhookEndpoint {
+  return { ...ENDPOINT_DEFAULTS, id, url, format: 'generic', enabled: true, types: [], secret_encrypted: secrets.seal(generateSecret(), webhookSecretContext(user, id)) };
 }

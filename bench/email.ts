@@ -20,10 +20,9 @@ import { loadConfig } from '../src/config.ts';
 import { createCodec } from '../src/kafka/codec.ts';
 import { createKafka, createProducer } from '../src/kafka/client.ts';
 import type { NotificationEvent } from '../src/model/notification.ts';
-import type { Recipient } from '../src/model/routing.ts';
 import {
-  childSettings, spawnTidings, waitReady, waitRouterConsumed, encodeEvents, warmUp, publishAtRate, publishedLine, waitArrivals, tapCommands, hopLines,
-  quantile, perSecond, highest, count, ms, describeExit, lastOutput, startSmtp,
+  childSettings, spawnTidings, waitReady, encodeEvents, warmUp, publishAtRate, publishedLine, waitArrivals, tapCommands, hopLines,
+  quantile, perSecond, highest, count, ms, describeExit, lastOutput, startSmtp, publishRecipients,
 } from './child.ts';
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
@@ -90,13 +89,7 @@ try {
   // When the router wrote each e-mail command (bulk lane: job_failed at severity error): splits the latency into pipeline and sender.
   tap = await tapCommands(kafka, codec, settings, topics.deliveryEmail, () => true);
 
-  // Recipients straight to notification.recipients, as PUT /v1/recipients/{userId} would publish them.
-  const recipients = await Promise.all(users.map(async (user) => {
-    const value: Recipient = { user_id: user, email: `${user}@bench.example.test`, display_name: user, locale: 'en', time_zone: 'UTC', roles: [], topics: [], updated_at: Date.now() };
-    return { key: user, value: await codec.encode(topics.recipients, value) };
-  }));
-  await producer.send({ topic: topics.recipients, acks: -1, messages: recipients });
-  await waitRouterConsumed(kafka, settings, topics.recipients);
+  await publishRecipients(kafka, producer, codec, settings, users);
 
   // Warm-up: one event per user, reported apart.
   const warm = users.map((u, i) => event(u, `${settings.id}-warm-${i}`));

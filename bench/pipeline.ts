@@ -28,12 +28,11 @@ import { stackUp } from '../src/stack/stack.ts';
 import { createCodec } from '../src/kafka/codec.ts';
 import { createKafka, createProducer, createTopicsAndWait, withAdmin } from '../src/kafka/client.ts';
 import type { NotificationEvent } from '../src/model/notification.ts';
-import { ENDPOINT_DEFAULTS, type Recipient, type WebhookEndpoints } from '../src/model/routing.ts';
-import { createSecretBox, webhookSecretContext } from '../src/secret-box.ts';
-import { generateSecret } from '../src/api/webhooks.ts';
+import type { WebhookEndpoints } from '../src/model/routing.ts';
+import { createSecretBox } from '../src/secret-box.ts';
 import {
   childSettings, replicaSettings, spawnTidings, waitReady, waitRouterConsumed, encodeEvents, publishAtRate, processUsage, startSink, startSmtp,
-  sleep, count, ms, describeExit, lastOutput, SINK_HOST, type ChildSettings, type TidingsChild, type Outgoing,
+  sleep, count, ms, describeExit, lastOutput, SINK_HOST, type ChildSettings, type TidingsChild, type Outgoing, publishRecipients, webhookEndpoint,
 } from './child.ts';
 
 const SIZES = (process.argv[2] ?? '20000').split(',').map(Number);
@@ -173,7 +172,12 @@ async function waitAll(parts: Record<string, () => Promise<number> | number>, n:
   }
 }
 
-/** Rows in `notifications`; count(*) scans them, so large runs poll less often (ms) to leave Postgres to the projector. */
+/** Rows in `notifications` of the run's database. */
+async function rowCount(db: pg.Client): Promise<number> {
+  return (await db.query<{ n: number }>('select count(*)::int as n from notifications')).rows[0]!.n;
+}
+
+/** count(*) scans the rows, so large runs poll less often (ms) to leave Postgres to the projector. */
 const pollEvery = (n: number) => (n <= 100_000 ? 50 : 250);
 
 /** "process 1: peak RSS 375 MiB, CPU 3.4 s in the 3,794 ms measured (90 % of a core)" */
@@ -191,7 +195,7 @@ async function measureCore(settings: ChildSettings, n: number, processes: number
   try {
     await startChildren(settings, processes, children);
     await Promise.all([producer.connect(), db.connect(), codec.register([{ topic: settings.topics.events, schema: 'NotificationEvent' }])]);
-    const rows = async () => (await db.query<{ n: number }>('select count(*)::int as n from notifications')).rows[0]!.n;
+    const rows = () => rowCount(db);
 
     const warmStart = performance.now();
     await publishAtRate(producer, settings.topics.events, await encodeEvents(codec, settings.topics.events, coreEvents(`${settings.id}-warm`, WARM, WARM)), 0, () => {});
@@ -238,25 +242,17 @@ async function measureWithSinks(n: number, processes: number): Promise<{ took: n
       { topic: topics.events, schema: 'NotificationEvent' }, { topic: topics.recipients, schema: 'Recipient' }, { topic: topics.webhooks, schema: 'WebhookEndpoints' },
     ])]);
     const client = db;
-    const rows = async () => (await client.query<{ n: number }>('select count(*)::int as n from notifications')).rows[0]!.n;
+    const rows = () => rowCount(client);
 
     // Addresses and endpoint sets straight to their topics, as the API would publish them.
     const secrets = createSecretBox(settings.endpoints.secretKey);
     const users = Array.from({ length: USERS }, (_, i) => `user-${i}`);
-    const recipients = await Promise.all(users.map(async (user) => {
-      const value: Recipient = { user_id: user, email: `${user}@bench.example.test`, display_name: user, locale: 'en', time_zone: 'UTC', roles: [], topics: [], updated_at: Date.now() };
-      return { key: user, value: await codec.encode(topics.recipients, value) };
-    }));
+    await publishRecipients(kafka, producer, codec, settings, users);
     const sets = await Promise.all(users.map(async (user) => {
-      const value: WebhookEndpoints = { user_id: user, updated_at: Date.now(), endpoints: [{
-        ...ENDPOINT_DEFAULTS, id: 'main', url: `${sink.url}/hooks/${user}`, format: 'generic', enabled: true, types: [],
-        secret_encrypted: secrets.seal(generateSecret(), webhookSecretContext(user, 'main')),
-      }] };
+      const value: WebhookEndpoints = { user_id: user, updated_at: Date.now(), endpoints: [webhookEndpoint(secrets, user, 'main', `${sink.url}/hooks/${user}`)] };
       return { key: user, value: await codec.encode(topics.webhooks, value) };
     }));
-    await producer.send({ topic: topics.recipients, acks: -1, messages: recipients });
     await producer.send({ topic: topics.webhooks, acks: -1, messages: sets });
-    await waitRouterConsumed(kafka, settings, topics.recipients);
     await waitRouterConsumed(kafka, settings, topics.webhooks);
 
     const warmStart = performance.now();

@@ -18,12 +18,11 @@ import { loadConfig } from '../src/config.ts';
 import { createCodec, type Codec } from '../src/kafka/codec.ts';
 import { createKafka, createProducer } from '../src/kafka/client.ts';
 import type { NotificationEvent } from '../src/model/notification.ts';
-import { ENDPOINT_DEFAULTS, type WebhookEndpoint, type WebhookEndpoints } from '../src/model/routing.ts';
-import { createSecretBox, webhookSecretContext } from '../src/secret-box.ts';
-import { generateSecret } from '../src/api/webhooks.ts';
+import type { WebhookEndpoints } from '../src/model/routing.ts';
+import { createSecretBox } from '../src/secret-box.ts';
 import {
   childSettings, spawnTidings, waitReady, waitRouterConsumed, encodeEvents, warmUp, publishAtRate, publishedLine, waitArrivals, tapCommands, hopLines,
-  quantile, perSecond, highest, ms, describeExit, lastOutput, startSink, SINK_HOST,
+  quantile, perSecond, highest, ms, describeExit, lastOutput, startSink, SINK_HOST, webhookEndpoint,
 } from './child.ts';
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
@@ -92,9 +91,7 @@ async function run(label: string, deadShare: number): Promise<RunResult> {
     tap = await tapCommands(kafka, codec, settings, topics.deliveryWebhook, (command) => command.webhook?.endpoint_id === 'main');
 
     // Endpoint sets straight to notification.webhooks (no save-time check).
-    const endpoint = (user: string, id: string, url: string): WebhookEndpoint => ({
-      ...ENDPOINT_DEFAULTS, id, url, format: 'generic', enabled: true, types: [], secret_encrypted: secrets.seal(generateSecret(), webhookSecretContext(user, id)),
-    });
+    const endpoint = (user: string, id: string, url: string) => webhookEndpoint(secrets, user, id, url);
     const sets: { key: string; value: Buffer }[] = [];
     for (const user of users) {
       const value: WebhookEndpoints = { user_id: user, updated_at: Date.now(), endpoints: [
