@@ -10,14 +10,17 @@ export async function loadOffsets(pool: Pool, groupId: string, topic: string, pa
   return result.rows.map((r) => ({ partition: r.partition, offset: String(r.next_offset) }));
 }
 
-/** The stored next offset, locked until the transaction ends so two owners of one partition serialise. */
+/**
+ * The stored next offset, locked until the transaction ends so two owners of
+ * one partition serialise. One statement: the upsert's DO UPDATE (to the same
+ * value) locks the row as SELECT … FOR UPDATE would and returns what is stored,
+ * or 0 for a partition without a row yet.
+ */
 export async function lockOffset(client: Client, groupId: string, topic: string, partition: number): Promise<bigint> {
-  await client.query(
-    'insert into consumer_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, 0) on conflict do nothing',
-    [groupId, topic, partition],
-  );
   const result = await client.query<{ next_offset: string }>(
-    'select next_offset from consumer_offsets where group_id = $1 and topic = $2 and partition = $3 for update',
+    `insert into consumer_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, 0)
+     on conflict (group_id, topic, partition) do update set next_offset = consumer_offsets.next_offset
+     returning next_offset`,
     [groupId, topic, partition],
   );
   return BigInt(result.rows[0]?.next_offset ?? '0');
