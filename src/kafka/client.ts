@@ -121,17 +121,28 @@ export function createKafka({ brokers, clientId, log }: KafkaOptions): Kafka {
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
-      const fields = { namespace: entry.namespace, ...extra };
-      // kafkajs logs every failed request of a connection as an error, though it
-      // retries them (a coordinator still loading, say); what it gives up on
-      // surfaces from the call itself.
-      if (entry.level === logLevel.ERROR && entry.namespace !== 'Connection') kafkaLog.error(fields, message);
-      else if (entry.level === logLevel.ERROR) kafkaLog.warn(fields, message);
-      else if (entry.level === logLevel.WARN) kafkaLog.warn(fields, message);
-      else if (entry.level === logLevel.INFO) kafkaLog.info(fields, message);
-      else kafkaLog.debug(fields, message);
+      kafkaLog[kafkajsLevel(entry.level, entry.namespace, message)]({ namespace: entry.namespace, ...extra }, message);
     },
   });
+}
+
+/** kafkajs' message for CONCURRENT_TRANSACTIONS (error code 51). */
+const CONCURRENT_TRANSACTIONS = 'another concurrent operation on the same transaction was ongoing';
+
+/**
+ * The level a kafkajs log entry is logged at. kafkajs logs every failed
+ * request of a connection as an error, though it retries them (a coordinator
+ * still loading, say): a warning. A transactional produce answered
+ * CONCURRENT_TRANSACTIONS (the partition's previous commit still writing its
+ * markers, a few ms) is routine and retried at once: debug. What kafkajs gives
+ * up on surfaces from the call itself, and the sink logs it.
+ */
+export function kafkajsLevel(level: number, namespace: string, message: string): 'error' | 'warn' | 'info' | 'debug' {
+  if (level === logLevel.ERROR && namespace === 'Producer' && message.includes(CONCURRENT_TRANSACTIONS)) return 'debug';
+  if (level === logLevel.ERROR) return namespace === 'Connection' ? 'warn' : 'error';
+  if (level === logLevel.WARN) return 'warn';
+  if (level === logLevel.INFO) return 'info';
+  return 'debug';
 }
 
 export interface TopicLayout {
