@@ -25,8 +25,7 @@ import type { Codec } from '../src/kafka/codec.ts';
 import type { TopicName } from '../src/kafka/topics.ts';
 import { eventKey, type NotificationEvent } from '../src/model/notification.ts';
 import { ENDPOINT_DEFAULTS, type DeliveryCommand, type Recipient, type WebhookEndpoint } from '../src/model/routing.ts';
-import type { SecretBox } from '../src/secret-box.ts';
-import { webhookSecretContext } from '../src/secret-box.ts';
+import { webhookSecretContext, type SecretBox } from '../src/secret-box.ts';
 import { generateSecret } from '../src/api/webhooks.ts';
 import { groupId } from '../src/topology.ts';
 
