@@ -17,7 +17,7 @@ import type { Logger } from '../logger.ts';
 import type { Applied, DecideContext, InputRecord, ProcessorState, Sink, SinkBatch } from '../processor.ts';
 import { stableId } from '../model/ids.ts';
 import { processorMeter, type Metrics } from '../metrics.ts';
-import { BATCH_BYTES, headerStrings, takeShare } from './batch-share.ts';
+import { fetchSizer, headerStrings, takeShare } from './batch-share.ts';
 import { deadLetterOf } from './dead-letters.ts';
 
 /**
@@ -125,14 +125,15 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
   if (deps.metrics) spec.instrument?.(deps.metrics);
   let stopping = false;
 
+  const fetchSizes = fetchSizer(spec.batch);
   const consumer: Consumer = deps.kafka.consumer({
     groupId: spec.groupId,
     sessionTimeout: deps.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT,
     heartbeatInterval: Math.max(500, Math.floor((deps.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT) / 10)), // ms
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 250,
-    // A batch takes BATCH_BYTES at most (boundedShare); fetching much more per partition would be fetched again.
-    maxBytesPerPartition: 2 * (spec.batch?.bytes ?? BATCH_BYTES),
+    // About what a batch takes (fetchSizer): what it does not take is fetched again. A function per partition: patches/kafkajs.
+    maxBytesPerPartition: fetchSizes.bytes as unknown as number,
     readUncommitted: false, // see only committed transactions
     retry: { retries: 10, initialRetryTime: 300 },
     partitionAssigners: [coPartitionedAssigner],
@@ -220,6 +221,7 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     await preparePartition([batch.topic], batch.partition, keepAlive);
     const go = () => isRunning() && !isStale();
     if (!go() || batch.messages.length === 0) return;
+    fetchSizes.observe(batch.topic, batch.messages);
     // A bounded share of the batch, due and with room in the sink (batch-share.ts); the rest is fetched again.
     const { ready: share, waitUntil } = takeShare(batch.topic, batch.messages, spec, clock());
     if (waitUntil !== undefined) {
