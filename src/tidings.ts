@@ -117,6 +117,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     log,
     onCrash: (err: Error) => onFatal?.(err),
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+    fetchMaxWaitMs: config.kafkaFetchMaxWaitMs,
     metrics,
   };
 

@@ -26,6 +26,8 @@ export const REBUILD_USAGE = 'usage: tidings rebuild --yes   (stop every process
 /** ms between two progress reports */
 const REPORT_EVERY = 500;
 const CHECK_EVERY = 50; // ms between two reads of the projector's stored offsets
+/** ms the rebuild's projector's fetches wait for records at most */
+const REBUILD_FETCH_MAX_WAIT = 50;
 
 /** One progress line: share, offsets replayed (records and transaction markers), rate and time left. */
 export function progressLine(done: number, total: number, elapsedMs: number): string {
@@ -59,11 +61,12 @@ export async function rebuildCommand(config: Config, args: string[]): Promise<nu
     console.error(`tidings rebuild: topic ${missing.join(', ')} does not exist; \`tidings topics\` or \`tidings start\` creates it`);
     return 1;
   }
-  // Where each input ends now: the rebuild is done once the projector has stored offsets this far.
+  // Where each input ends: the rebuild is done once the projector has stored offsets this far. Read
+  // while the tables are emptied and the projector starts (any moment after the check above will do:
+  // what comes later is projected too), each topic's tail by a consumer of its own, side by side.
   const targets = new Map<string, { low: bigint; target: bigint }>();
   let total = 0;
-  // Side by side: each topic's tail is read by a consumer of its own, and joining a group takes seconds.
-  await Promise.all(inputs.map(async (topic) => {
+  const ending = Promise.all(inputs.map(async (topic) => {
     const layout = await partitionOffsets(kafka, topic);
     for (const [partition, target] of await lastDataPositions(kafka, topic, layout)) {
       const low = BigInt(layout.find((p) => p.partition === partition)!.low);
@@ -71,6 +74,8 @@ export async function rebuildCommand(config: Config, args: string[]): Promise<nu
       total += Number(target - low);
     }
   }));
+  // Awaited below; a failure meanwhile must not be unhandled.
+  ending.catch(() => undefined);
 
   await migrate(ends.databaseUrl, log);
   const pool = createPool(ends.databaseUrl, log, 2);
@@ -85,10 +90,13 @@ export async function rebuildCommand(config: Config, args: string[]): Promise<nu
       if (!err.groups?.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND')) throw err;
     });
     const started = performance.now();
-    const tidings = await startTidings({ config: { ...config, roles: ['projector'], httpPort: 0 }, endpoints: ends, log, onFatal: (err) => { failed = err; } });
+    // A short fetch wait: once the projector has caught up, stopping it waits for the fetch under way.
+    const fetchWait = Math.min(config.kafkaFetchMaxWaitMs, REBUILD_FETCH_MAX_WAIT);
+    const tidings = await startTidings({ config: { ...config, roles: ['projector'], httpPort: 0, kafkaFetchMaxWaitMs: fetchWait }, endpoints: ends, log, onFatal: (err) => { failed = err; } });
     const tty = process.stderr.isTTY;
     let reported = started;
     try {
+      await ending;
       for (;;) {
         if (failed) throw failed;
         const stored = await storedOffsets(pool, group);

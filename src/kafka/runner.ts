@@ -88,6 +88,8 @@ export interface RunnerDeps {
   clock?: () => number;
   /** ms without a heartbeat before the group gives a member's partitions away (also how long a killed member holds them) */
   sessionTimeoutMs?: number;
+  /** ms a fetch waits at the broker for records (DEFAULT_FETCH_MAX_WAIT without); also the longest a stop waits for it */
+  fetchMaxWaitMs?: number;
   /** where the runner counts what ProcessorStats counts (and the batch durations); nothing without */
   metrics?: Metrics;
 }
@@ -131,7 +133,7 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
     sessionTimeout: deps.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT,
     heartbeatInterval: Math.max(500, Math.floor((deps.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT) / 10)), // ms
     allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 250,
+    maxWaitTimeInMs: deps.fetchMaxWaitMs ?? DEFAULT_FETCH_MAX_WAIT,
     // About what a batch takes (fetchSizer): what it does not take is fetched again. A function per partition: patches/kafkajs.
     maxBytesPerPartition: fetchSizes.bytes as unknown as number,
     readUncommitted: false, // see only committed transactions
@@ -404,6 +406,9 @@ export async function startProcessor<O extends Output, S = undefined>(spec: Proc
 
 /** ms; Kafka's smallest allowed session (group.min.session.timeout.ms) is 6 s */
 export const DEFAULT_SESSION_TIMEOUT = 6_000;
+
+/** ms; TIDINGS_KAFKA_FETCH_MAX_WAIT_MS's default */
+export const DEFAULT_FETCH_MAX_WAIT = 250;
 
 /** Batches of different partitions a processor works on at once. */
 const PARTITIONS_IN_FLIGHT = 12;

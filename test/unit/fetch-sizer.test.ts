@@ -11,7 +11,6 @@ function messages(count: number, { from = 0, step = 1, key = 40, value = 200, he
     headers,
     timestamp: '0',
     attributes: 0,
-    size: 0,
   }));
 }
 
