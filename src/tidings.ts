@@ -28,6 +28,7 @@ import { schedulerProcessor } from './processors/scheduler/adapter.ts';
 import { createUnreadCounts } from './websocket/unread-counts.ts';
 import { createInboxStreams, type InboxStreams } from './websocket/streams.ts';
 import { createResumer } from './websocket/resume.ts';
+import { createProjectorProgress } from './websocket/projector-wait.ts';
 import { webRoutes } from './api/web-routes.ts';
 import { webhookProcessor, type Lane } from './processors/webhook/adapter.ts';
 import { createWebhookAgent } from './channels/webhook/agent.ts';
@@ -152,9 +153,11 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
     };
   };
 
+  // What this process's projector (if it has the role) has committed: the gateway's waits for it end there (src/websocket/projector-wait.ts).
+  const progress = createProjectorProgress();
   // unread_count frames once the projector has applied what changed a count (src/websocket/unread-counts.ts)
   const unreadCounts = createUnreadCounts({
-    pool, projectorGroup: groupId('projector', prefix), connections, pollMs: 20, waitMs: config.wsUnreadCountWaitMs, log: log.child({ component: 'unread-counts' }),
+    pool, projectorGroup: groupId('projector', prefix), progress, connections, pollMs: 20, waitMs: config.wsUnreadCountWaitMs, log: log.child({ component: 'unread-counts' }),
   });
   let directory: GlobalTable<Recipient> | undefined;
   let streams: InboxStreams | undefined; // the gateway's
@@ -171,7 +174,16 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
       const globalWebhook = config.globalWebhookUrl ? { url: config.globalWebhookUrl, format: config.globalWebhookFormat, timeoutMs: config.webhookTimeoutMs } : undefined;
       return startProcessor(routerProcessor({ kafka, codec, topics, prefix, globalWebhook, log }), runnerDeps);
     },
-    projector: () => startProcessor(projectorProcessor({ pool, publisher, topics, prefix, afterCommit: failpoint(config, log) }), runnerDeps),
+    projector: () => {
+      const crash = failpoint(config, log);
+      return startProcessor(projectorProcessor({
+        pool, publisher, topics, prefix,
+        afterCommit: (batch) => {
+          if (batch.nextOffset !== '') progress.committed(batch.topic, batch.partition, BigInt(batch.nextOffset));
+          crash?.(batch.records);
+        },
+      }), runnerDeps);
+    },
     'webhook': () => startProcessor(webhookProcessor(webhookDeps('webhook')), runnerDeps),
     'webhook-retry': () => startProcessor(webhookProcessor(webhookDeps('webhook-retry')), runnerDeps),
     'email-priority': () => startProcessor(emailProcessor(emailDeps('email-priority')), runnerDeps),
@@ -235,7 +247,7 @@ export async function startTidings({ config, endpoints, log, onFatal, resolve = 
       unreadCounts,
       streams: streams && {
         streams, limit: config.wsResumeLimit,
-        resumer: createResumer({ streams, topic: topics.inbox, limit: config.wsResumeLimit, pool, projectorGroup: groupId('projector', prefix), pollMs: 20, waitMs: config.wsResumeWaitMs, log: log.child({ component: 'resume' }) }),
+        resumer: createResumer({ streams, topic: topics.inbox, limit: config.wsResumeLimit, pool, projectorGroup: groupId('projector', prefix), progress, pollMs: 20, waitMs: config.wsResumeWaitMs, log: log.child({ component: 'resume' }) }),
       },
     })
     : undefined;

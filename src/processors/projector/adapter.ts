@@ -32,8 +32,8 @@ export interface ProjectorDeps {
   publisher: Publisher;
   topics: TopicNames;
   prefix: string;
-  /** after each database commit, with the records it applied (crash tests hook in here) */
-  afterCommit?: (records: number) => void;
+  /** after each database commit: the partition, the records it applied and the offset stored (the gateway's waits and crash tests hook in here) */
+  afterCommit?: (batch: { topic: string; partition: number; records: number; nextOffset: string }) => void;
 }
 
 export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<ProjectorOutput> {
@@ -68,7 +68,7 @@ export function projectorProcessor(deps: ProjectorDeps): ProcessorSpec<Projector
       pool: deps.pool,
       groupId,
       deadLetter: (batch) => deps.publisher.deadLetter(topics[PROCESSORS.projector.deadLetters], batch.deadLetters, 'projector'),
-      afterCommit: deps.afterCommit && ((batch) => deps.afterCommit?.(batch.items.length)),
+      afterCommit: deps.afterCommit && ((batch) => deps.afterCommit?.({ topic: batch.topic, partition: batch.partition, records: batch.items.length, nextOffset: batch.nextOffset })),
       applyOutputs: async (client, outputs) => {
         // A run of notifications or audit events (a batch of notification.inbox or .audit) is one statement; the rest one each, in order.
         let notifications: { n: Notification; at: { partition: number; offset: string } }[] = [];
