@@ -1,4 +1,5 @@
 /** Projection offsets: table `consumer_offsets`, the next offset per group, topic and partition, written in the same transaction as the rows they produced; read to know how far a projection has come. */
+import pg from 'pg';
 import type { Client, Pool } from './pool.ts';
 
 /** Next offset to read per partition, for the partitions that have one. */
@@ -24,6 +25,18 @@ export async function lockOffset(client: Client, groupId: string, topic: string,
     [groupId, topic, partition],
   );
   return BigInt(result.rows[0]?.next_offset ?? '0');
+}
+
+/**
+ * A statement that moves the stored next offset from `expected` to `next`:
+ * it updates one row, and locks it, only where `expected` is what is stored.
+ * Without parameters, so that it can go with BEGIN in one round trip
+ * (withTransaction's `first`).
+ */
+export function advanceOffsetStatement(groupId: string, topic: string, partition: number, expected: bigint, next: bigint): string {
+  if (!Number.isInteger(partition)) throw new TypeError(`partition ${partition} is not an integer`);
+  return `update consumer_offsets set next_offset = ${next.toString()}, updated_at = now()
+     where group_id = ${pg.escapeLiteral(groupId)} and topic = ${pg.escapeLiteral(topic)} and partition = ${partition} and next_offset = ${expected.toString()}`;
 }
 
 export async function storeOffset(client: Client, groupId: string, topic: string, partition: number, nextOffset: string): Promise<void> {

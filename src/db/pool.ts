@@ -12,12 +12,23 @@ export function createPool(databaseUrl: string, log: Logger, max = 10): Pool {
   return pool;
 }
 
-/** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
-export async function withTransaction<T>(pool: Pool, fn: (client: Client) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in one transaction; commits when it resolves, rolls back when it
+ * throws. `first`, a statement without parameters, is sent with BEGIN in one
+ * round trip (simple query protocol) and `fn` gets its row count.
+ */
+export async function withTransaction<T>(pool: Pool, fn: (client: Client, firstRows: number | null) => Promise<T>, first?: string): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    const result = await fn(client);
+    let firstRows: number | null = null;
+    if (first === undefined) {
+      await client.query('BEGIN');
+    } else {
+      // Several statements in one simple query give one result each.
+      const results = (await client.query(`BEGIN; ${first}`)) as unknown as pg.QueryResult[];
+      firstRows = results[1]?.rowCount ?? null;
+    }
+    const result = await fn(client, firstRows);
     await client.query('COMMIT');
     return result;
   } catch (err) {

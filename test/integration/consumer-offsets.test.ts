@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { createPool } from '../../src/db/pool.ts';
+import { createPool, withTransaction } from '../../src/db/pool.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { lockOffset, storeOffset } from '../../src/db/consumer-offsets.ts';
+import { advanceOffsetStatement, lockOffset, storedOffset, storeOffset } from '../../src/db/consumer-offsets.ts';
 import { isolatedSettings } from './harness.ts';
 
 describe('consumer offsets', () => {
@@ -44,6 +44,31 @@ describe('consumer offsets', () => {
     } finally {
       first.release();
       second.release();
+      await pool.end();
+    }
+  });
+
+  it('advanceOffsetStatement moves the offset, with BEGIN in one round trip, only from what is expected', async () => {
+    const { endpoints } = await isolatedSettings();
+    const log = createLogger('silent');
+    await migrate(endpoints.databaseUrl, log);
+    const pool = createPool(endpoints.databaseUrl, log, 2);
+    // A topic name with a quote and a backslash is a literal, not SQL.
+    const topic = "o'brien\\notes";
+    try {
+      await withTransaction(pool, async (client) => { await lockOffset(client, 'g', topic, 0); await storeOffset(client, 'g', topic, 0, '10'); });
+      // What the sink expects is stored: one row moves, and the transaction holds it.
+      const moved = await withTransaction(pool, async (_client, rows) => rows, advanceOffsetStatement('g', topic, 0, 10n, 25n));
+      expect(moved).toBe(1);
+      expect(await storedOffset(pool, 'g', topic, 0)).toBe(25n);
+      // Something else is stored (another owner moved it): nothing moves.
+      const stale = await withTransaction(pool, async (_client, rows) => rows, advanceOffsetStatement('g', topic, 0, 10n, 40n));
+      expect(stale).toBe(0);
+      expect(await storedOffset(pool, 'g', topic, 0)).toBe(25n);
+      // A transaction that fails after the move leaves the offset where it was.
+      await expect(withTransaction(pool, async () => { throw new Error('rows failed'); }, advanceOffsetStatement('g', topic, 0, 25n, 60n))).rejects.toThrow('rows failed');
+      expect(await storedOffset(pool, 'g', topic, 0)).toBe(25n);
+    } finally {
       await pool.end();
     }
   });
