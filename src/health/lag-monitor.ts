@@ -18,7 +18,7 @@
  * records between them are read once (read_committed, at most 64 offsets) and,
  * when there are none (only markers or aborted records), the lag is 0.
  */
-import type { Kafka } from '../kafka/client.ts';
+import { connectAdmin, type Kafka } from '../kafka/client.ts';
 import { readRanges, type OffsetRange } from '../kafka/read-range.ts';
 import type { Logger } from '../logger.ts';
 import { TOPICS, tierTopics, topicNames, type TopicKey, type Tiers } from '../kafka/topics.ts';
@@ -136,9 +136,7 @@ export function createLagMonitor({ kafka, prefix, tiers = {}, intervalMs, window
 
   async function connected(): Promise<Admin> {
     if (!admin) {
-      const fresh = kafka.admin();
-      await fresh.connect();
-      admin = fresh;
+      admin = await connectAdmin(kafka);
     }
     return admin;
   }

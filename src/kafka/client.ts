@@ -161,8 +161,7 @@ export interface TopicLayout {
  */
 export async function ensureTopics(kafka: Kafka, layout: TopicLayout): Promise<string[]> {
   const names = topicNames(layout.prefix);
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = await connectAdmin(kafka);
   try {
     const existing = new Set(await admin.listTopics());
     const missing = allTopics(names, layout.tiers ?? {}).filter(({ name }) => !existing.has(name));
@@ -209,9 +208,27 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], 
 }
 
 /** Runs `fn` with a connected admin client. */
-export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+/**
+ * A connected admin client that knows the cluster's brokers. After connect,
+ * kafkajs' admin knows only the seed broker: the first request that needs a
+ * broker of the cluster (describeGroups, fetchOffsets, …) found none, fetched
+ * metadata and tried again after its retry backoff (~300 ms). Metadata of no
+ * topic, one round trip, fills the broker pool first.
+ */
+export async function connectAdmin(kafka: Kafka): Promise<Admin> {
   const admin = kafka.admin();
   await admin.connect();
+  try {
+    await admin.describeCluster();
+  } catch (err) {
+    await admin.disconnect();
+    throw err;
+  }
+  return admin;
+}
+
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = await connectAdmin(kafka);
   try {
     return await fn(admin);
   } finally {
