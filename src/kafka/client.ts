@@ -207,7 +207,6 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], 
   }
 }
 
-/** Runs `fn` with a connected admin client. */
 /**
  * A connected admin client that knows the cluster's brokers. After connect,
  * kafkajs' admin knows only the seed broker: the first request that needs a
@@ -227,6 +226,7 @@ export async function connectAdmin(kafka: Kafka): Promise<Admin> {
   return admin;
 }
 
+/** Runs `fn` with a connected admin client. */
 export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = await connectAdmin(kafka);
   try {
